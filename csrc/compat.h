@@ -1,0 +1,24 @@
+/* Prefixed shims so one source builds for Lua 5.1 (and LuaJIT), 5.2, 5.3 and 5.4. Only what the core uses. */
+#ifndef HUM_COMPAT_H
+#define HUM_COMPAT_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#if LUA_VERSION_NUM < 502
+#define hum_rawlen(L, i) lua_objlen((L), (i))
+
+/* luaL_setfuncs with no upvalues: all the core needs. */
+static void hum_setfuncs(lua_State *L, const luaL_Reg *l) {
+  for (; l->name != NULL; l++) {
+    lua_pushcfunction(L, l->func);
+    lua_setfield(L, -2, l->name);
+  }
+}
+
+#else
+#define hum_rawlen(L, i) lua_rawlen((L), (i))
+#define hum_setfuncs(L, l) luaL_setfuncs((L), (l), 0)
+#endif
+
+#endif

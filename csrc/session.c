@@ -1,0 +1,583 @@
+/* The session userdata: one libcurl easy handle reused across requests (keep-alive, TLS session reuse), the
+ * settings every request applies, and the bearer token, which stays here and is never handed back to Lua.
+ *
+ * Lua never runs inside a libcurl callback: the callbacks below only copy bytes into buffers owned by the
+ * transfer, and results are pushed to Lua after curl_easy_perform has returned. Environmental failures come
+ * back as `nil, message, kind`; misuse (bad arguments, a closed session) raises. */
+#include "session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "headers.h"
+
+#define HUM_DEFAULT_MAX_BODY ((curl_off_t)64 * 1024 * 1024)
+#define HUM_HEAD_LIMIT ((size_t)256 * 1024) /* all response headers together */
+#define HUM_TRACE_LIMIT ((size_t)1024 * 1024)
+
+/* ---- settings ---------------------------------------------------------------------------------------- */
+
+static void wipe(char *s) {
+  if (s == NULL)
+    return;
+  /* volatile so the compiler cannot drop the stores as dead before free */
+  volatile char *p = s;
+  while (*p)
+    *p++ = 0;
+}
+
+static void settings_free(hum_settings *s) {
+  wipe(s->token);
+  free(s->token);
+  free(s->ca_file);
+  free(s->ca_path);
+  s->token = s->ca_file = s->ca_path = NULL;
+}
+
+/* A copy of the string option at the top of the stack; raises naming the option if it is not a string or
+ * holds a byte a header or path must not. */
+static char *option_string(lua_State *L, const char *name) {
+  size_t len;
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "bad option '%s' (string expected, got %s)", name, luaL_typename(L, -1));
+  const char *s = lua_tolstring(L, -1, &len);
+  if (strlen(s) != len || strpbrk(s, "\r\n") != NULL)
+    luaL_error(L, "bad option '%s' (must not contain CR, LF or NUL)", name);
+  char *copy = malloc(len + 1);
+  if (copy == NULL)
+    luaL_error(L, "not enough memory");
+  memcpy(copy, s, len + 1);
+  return copy;
+}
+
+static double option_number(lua_State *L, const char *name, double min) {
+  if (lua_type(L, -1) != LUA_TNUMBER)
+    luaL_error(L, "bad option '%s' (number expected, got %s)", name, luaL_typename(L, -1));
+  double v = lua_tonumber(L, -1);
+  if (!(v >= min))
+    luaL_error(L, "bad option '%s' (must be at least %f)", name, min);
+  return v;
+}
+
+static int option_boolean(lua_State *L, const char *name) {
+  if (lua_type(L, -1) != LUA_TBOOLEAN)
+    luaL_error(L, "bad option '%s' (boolean expected, got %s)", name, luaL_typename(L, -1));
+  return lua_toboolean(L, -1);
+}
+
+/* Reads the options table at `idx` into `s`. The strings it copies belong to the session userdata already
+ * (s points into it), so a raise half-way leaves nothing unowned: __gc frees what was copied. */
+static void read_settings(lua_State *L, int idx, hum_settings *s) {
+  s->max_body = HUM_DEFAULT_MAX_BODY;
+  s->connect_timeout_ms = 10000;
+  if (lua_isnoneornil(L, idx))
+    return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "bad option (string keys expected)");
+    const char *key = lua_tostring(L, -2);
+    if (strcmp(key, "token") == 0) {
+      s->token = option_string(L, key);
+    } else if (strcmp(key, "ca_file") == 0) {
+      s->ca_file = option_string(L, key);
+    } else if (strcmp(key, "ca_path") == 0) {
+      s->ca_path = option_string(L, key);
+    } else if (strcmp(key, "connect_timeout") == 0) {
+      s->connect_timeout_ms = (long)(option_number(L, key, 0) * 1000.0);
+    } else if (strcmp(key, "max_body") == 0) {
+      s->max_body = (curl_off_t)option_number(L, key, 1);
+    } else if (strcmp(key, "insecure") == 0) {
+      s->insecure = option_boolean(L, key);
+    } else if (strcmp(key, "trace") == 0) {
+      s->trace = option_boolean(L, key);
+    } else {
+      luaL_error(L, "unknown option '%s'", key);
+    }
+    lua_pop(L, 1);
+  }
+}
+
+/* ---- libcurl callbacks: bytes into buffers, nothing else ----------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
+  hum_transfer *t = userdata;
+  size_t n = size * nmemb;
+  t->got_bytes = 1;
+  int rc = hum_buffer_append(&t->body, data, n);
+  if (rc == HUM_BUFFER_OK)
+    return n;
+  if (rc == HUM_BUFFER_FULL)
+    t->too_large = 1;
+  else
+    t->out_of_memory = 1;
+  return 0; /* anything but n makes libcurl stop with CURLE_WRITE_ERROR */
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
+  hum_transfer *t = userdata;
+  size_t n = size * nmemb;
+  t->got_bytes = 1;
+  int rc = hum_headers_add_line(&t->head, data, n);
+  if (rc == HUM_BUFFER_OK)
+    return n;
+  if (rc == HUM_BUFFER_FULL)
+    t->head_full = 1;
+  else
+    t->out_of_memory = 1;
+  return 0;
+}
+
+static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata) {
+  hum_transfer *t = userdata;
+  (void)easy;
+  const char *prefix;
+  switch (type) {
+  case CURLINFO_TEXT: prefix = "* "; break;
+  case CURLINFO_HEADER_OUT: prefix = "> "; break;
+  case CURLINFO_HEADER_IN: prefix = "< "; break;
+  default: return 0; /* bodies and TLS records stay out of traces */
+  }
+  hum_trace_append(&t->trace, prefix, data, size, t->settings->token);
+  return 0;
+}
+
+/* ---- transfers ----------------------------------------------------------------------------------------- */
+
+static int transfer_init(hum_transfer *t, const hum_settings *s) {
+  t->settings = s;
+  t->headers = NULL;
+  hum_buffer_init(&t->body, (size_t)s->max_body);
+  hum_buffer_init(&t->head, HUM_HEAD_LIMIT);
+  hum_buffer_init(&t->trace, HUM_TRACE_LIMIT);
+  t->easy = curl_easy_init();
+  return t->easy != NULL;
+}
+
+/* Drops what one request left behind; keeps the easy handle and its connections. */
+static void transfer_clear(hum_transfer *t) {
+  curl_slist_free_all(t->headers);
+  t->headers = NULL;
+  hum_buffer_reset(&t->body);
+  hum_buffer_reset(&t->head);
+  hum_buffer_reset(&t->trace);
+  t->too_large = t->head_full = t->out_of_memory = t->got_bytes = 0;
+  t->errbuf[0] = '\0';
+}
+
+static void transfer_free(hum_transfer *t) {
+  transfer_clear(t);
+  hum_buffer_free(&t->body);
+  hum_buffer_free(&t->head);
+  hum_buffer_free(&t->trace);
+  if (t->easy)
+    curl_easy_cleanup(t->easy);
+  t->easy = NULL;
+}
+
+static int has_http2(void) {
+  const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+  return (info->features & CURL_VERSION_HTTP2) != 0;
+}
+
+/* The options every request of the session carries. curl_easy_reset before this keeps connections, the TLS
+ * session cache and the DNS cache, and clears whatever the previous request set. */
+static void apply_settings(hum_transfer *t) {
+  CURL *e = t->easy;
+  const hum_settings *s = t->settings;
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl can decode */
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (has_http2())
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->insecure ? 0L : 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->insecure ? 0L : 2L);
+  if (s->ca_file)
+    curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+  if (s->ca_path)
+    curl_easy_setopt(e, CURLOPT_CAPATH, s->ca_path);
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, s->max_body);
+  if (s->token) {
+    /* libcurl writes the Authorization header itself, and only to the host the request was made to. */
+    curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+    curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, s->token);
+  }
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  if (s->trace) {
+    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+  }
+}
+
+static int valid_method(const char *m, size_t len) {
+  if (len == 0 || len > 32)
+    return 0;
+  for (size_t i = 0; i < len; i++)
+    if (m[i] < 'A' || m[i] > 'Z')
+      return 0;
+  return 1;
+}
+
+static int starts_with_ci(const char *s, const char *prefix) {
+  for (; *prefix; s++, prefix++) {
+    char c = (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
+    if (c != *prefix)
+      return 0;
+  }
+  return 1;
+}
+
+/* Builds the request's header list from the Lua array at `idx`. Raises on a bad entry; the list built so far
+ * hangs off the transfer, so it is freed by the next request or by close. */
+static void set_request_headers(lua_State *L, hum_transfer *t, int idx, int has_body) {
+  struct curl_slist *next;
+  if (!lua_isnoneornil(L, idx)) {
+    luaL_checktype(L, idx, LUA_TTABLE);
+    size_t n = hum_rawlen(L, idx);
+    for (size_t i = 1; i <= n; i++) {
+      lua_rawgeti(L, idx, (int)i);
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "bad header #%d (string expected, got %s)", (int)i, luaL_typename(L, -1));
+      size_t len;
+      const char *h = lua_tolstring(L, -1, &len);
+      if (strlen(h) != len || strpbrk(h, "\r\n") != NULL)
+        luaL_error(L, "bad header #%d (must not contain CR, LF or NUL)", (int)i);
+      if (memchr(h, ':', len) == NULL)
+        luaL_error(L, "bad header #%d (expected 'Name: value')", (int)i);
+      if (starts_with_ci(h, "authorization:"))
+        luaL_error(L, "bad header #%d (Authorization comes from the session's token)", (int)i);
+      next = curl_slist_append(t->headers, h);
+      if (next == NULL)
+        luaL_error(L, "not enough memory");
+      t->headers = next;
+      lua_pop(L, 1);
+    }
+  }
+  /* No "Expect: 100-continue" round trip for large bodies, and no form Content-Type on an empty POST. */
+  next = curl_slist_append(t->headers, "Expect:");
+  if (next == NULL)
+    luaL_error(L, "not enough memory");
+  t->headers = next;
+  if (!has_body) {
+    next = curl_slist_append(t->headers, "Content-Type:");
+    if (next == NULL)
+      luaL_error(L, "not enough memory");
+    t->headers = next;
+  }
+}
+
+static const char *error_kind(CURLcode rc, const hum_transfer *t) {
+  if (t->too_large)
+    return "too_large";
+  if (t->head_full)
+    return "too_large";
+  if (t->out_of_memory)
+    return "memory";
+  switch (rc) {
+  case CURLE_OPERATION_TIMEDOUT: return "timeout";
+  case CURLE_COULDNT_CONNECT: return "connect";
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY: return "resolve";
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_ENGINE_NOTFOUND:
+  case CURLE_SSL_ENGINE_SETFAILED:
+  case CURLE_SSL_ENGINE_INITFAILED:
+  case CURLE_SSL_SHUTDOWN_FAILED:
+  case CURLE_SSL_CRL_BADFILE:
+  case CURLE_SSL_ISSUER_ERROR:
+  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+  case CURLE_SSL_INVALIDCERTSTATUS:
+  case CURLE_SSL_CLIENTCERT:
+  case CURLE_USE_SSL_FAILED: return "tls";
+  case CURLE_FILESIZE_EXCEEDED: return "too_large";
+  case CURLE_ABORTED_BY_CALLBACK: return "aborted";
+  case CURLE_UNSUPPORTED_PROTOCOL: return "protocol";
+  case CURLE_URL_MALFORMAT: return "url";
+  case CURLE_OUT_OF_MEMORY: return "memory";
+  case CURLE_BAD_CONTENT_ENCODING: return "encoding";
+  case CURLE_PARTIAL_FILE: return "partial";
+  case CURLE_GOT_NOTHING:
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR:
+    /* Dropped before the server said anything: the request may not have been processed. After the first
+     * response byte it was, and the answer was cut short. */
+    return t->got_bytes ? "partial" : "reset";
+  case CURLE_WEIRD_SERVER_REPLY:
+  case CURLE_HTTP2:
+  case CURLE_HTTP2_STREAM: return "protocol";
+  default: return "network";
+  }
+}
+
+/* Pushes nil, message, kind for a failed transfer. */
+static int push_failure(lua_State *L, CURLcode rc, const hum_transfer *t) {
+  lua_pushnil(L);
+  if (t->too_large)
+    lua_pushfstring(L, "response body exceeds max_body (%f bytes)", (lua_Number)t->body.limit);
+  else if (t->head_full)
+    lua_pushfstring(L, "response headers exceed %f bytes", (lua_Number)t->head.limit);
+  else if (rc == CURLE_FILESIZE_EXCEEDED)
+    lua_pushfstring(L, "response body exceeds max_body (%f bytes)", (lua_Number)t->settings->max_body);
+  else if (t->errbuf[0])
+    lua_pushstring(L, t->errbuf);
+  else
+    lua_pushstring(L, curl_easy_strerror(rc));
+  lua_pushstring(L, error_kind(rc, t));
+  return 3;
+}
+
+/* Pushes the packed header block as a table: name -> value, or name -> { values... } when repeated. */
+static void push_headers(lua_State *L, const hum_buffer *head) {
+  lua_newtable(L);
+  size_t pos = 0;
+  while (pos < head->len) {
+    const char *name = head->data + pos;
+    size_t name_len = strlen(name);
+    const char *value = name + name_len + 1;
+    size_t value_len = strlen(value);
+    pos += name_len + value_len + 2;
+    lua_pushlstring(L, name, name_len);
+    lua_pushvalue(L, -1);
+    lua_rawget(L, -3);
+    int existing = lua_type(L, -1);
+    if (existing == LUA_TNIL) {
+      lua_pop(L, 1);
+      lua_pushlstring(L, value, value_len);
+      lua_rawset(L, -3);
+    } else if (existing == LUA_TSTRING) {
+      lua_createtable(L, 2, 0);
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, 1);
+      lua_pushlstring(L, value, value_len);
+      lua_rawseti(L, -2, 2);
+      lua_rawset(L, -3);
+    } else {
+      int n = (int)hum_rawlen(L, -1);
+      lua_pushlstring(L, value, value_len);
+      lua_rawseti(L, -2, n + 1);
+      lua_pop(L, 2);
+    }
+  }
+}
+
+static void set_time_field(lua_State *L, CURL *e, CURLINFO what, const char *field) {
+  curl_off_t us = 0;
+  curl_easy_getinfo(e, what, &us);
+  lua_pushnumber(L, (lua_Number)us / 1e6);
+  lua_setfield(L, -2, field);
+}
+
+static void push_info(lua_State *L, const hum_transfer *t) {
+  lua_createtable(L, 0, 6);
+  set_time_field(L, t->easy, CURLINFO_TOTAL_TIME_T, "total");
+  set_time_field(L, t->easy, CURLINFO_CONNECT_TIME_T, "connect");
+  set_time_field(L, t->easy, CURLINFO_APPCONNECT_TIME_T, "tls");
+  set_time_field(L, t->easy, CURLINFO_STARTTRANSFER_TIME_T, "first_byte");
+  long version = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version);
+  lua_pushstring(L, version == CURL_HTTP_VERSION_2_0   ? "2"
+                    : version == CURL_HTTP_VERSION_1_0 ? "1.0"
+                                                       : "1.1");
+  lua_setfield(L, -2, "http_version");
+}
+
+static void push_trace(lua_State *L, const hum_transfer *t) {
+  if (!t->settings->trace)
+    return;
+  lua_pushlstring(L, t->trace.data ? t->trace.data : "", t->trace.len);
+  lua_setfield(L, -2, "trace");
+}
+
+/* ---- the userdata ----------------------------------------------------------------------------------------
+ */
+
+static hum_session *check_session(lua_State *L) {
+  hum_session *s = luaL_checkudata(L, 1, HUM_SESSION_MT);
+  if (s->closed)
+    luaL_error(L, "attempt to use a closed session");
+  return s;
+}
+
+/* session:request(method, url, headers, body, timeout)
+ *   -> status, headers, body, info   |   nil, message, kind [, trace] */
+static int session_request(lua_State *L) {
+  hum_session *s = check_session(L);
+  hum_transfer *t = &s->transfer;
+  size_t method_len, url_len, body_len = 0;
+  const char *method = luaL_checklstring(L, 2, &method_len);
+  const char *url = luaL_checklstring(L, 3, &url_len);
+  const char *body = luaL_optlstring(L, 5, NULL, &body_len);
+  lua_Number timeout = luaL_optnumber(L, 6, 0);
+  if (!valid_method(method, method_len))
+    luaL_argerror(L, 2, "method must be upper-case letters");
+  if (strlen(url) != url_len || strpbrk(url, "\r\n \t") != NULL)
+    luaL_argerror(L, 3, "URL must not contain white space or NUL");
+  if (timeout < 0)
+    luaL_argerror(L, 6, "timeout must not be negative");
+
+  transfer_clear(t);
+  set_request_headers(L, t, 4, body != NULL);
+
+  CURL *e = t->easy;
+  curl_easy_reset(e);
+  apply_settings(t);
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000.0));
+  if (strcmp(method, "GET") == 0) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else if (strcmp(method, "HEAD") == 0) {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else {
+    if (strcmp(method, "POST") != 0)
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    /* POST, PUT and PATCH always carry a body, if an empty one, so the server sees Content-Length: 0. The Lua
+     * string stays on the stack, alive, until perform returns. */
+    if (body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+        strcmp(method, "PATCH") == 0) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+  }
+
+  CURLcode rc = curl_easy_perform(e);
+  if (rc != CURLE_OK) {
+    int n = push_failure(L, rc, t);
+    if (t->settings->trace) {
+      lua_pushlstring(L, t->trace.data ? t->trace.data : "", t->trace.len);
+      n++;
+    }
+    transfer_clear(t);
+    return n;
+  }
+  long status = 0;
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  lua_pushinteger(L, (lua_Integer)status);
+  push_headers(L, &t->head);
+  lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
+  push_info(L, t);
+  push_trace(L, t);
+  transfer_clear(t);
+  return 4;
+}
+
+/* Frees everything the session holds. __gc, __close and close() are this one function, safe to run twice. */
+static int session_close(lua_State *L) {
+  hum_session *s = luaL_checkudata(L, 1, HUM_SESSION_MT);
+  if (!s->closed) {
+    s->closed = 1;
+    transfer_free(&s->transfer);
+    settings_free(&s->settings);
+  }
+  return 0;
+}
+
+static int session_tostring(lua_State *L) {
+  hum_session *s = luaL_checkudata(L, 1, HUM_SESSION_MT);
+  if (s->closed)
+    lua_pushliteral(L, HUM_SESSION_MT " (closed)");
+  else
+    lua_pushfstring(L, HUM_SESSION_MT " (%p)", (void *)s);
+  return 1;
+}
+
+/* session:redact(text) -> text with every occurrence of the token masked. The Lua layer runs what a server
+ * sent back through this before putting it in an error, in case the server echoed the token. */
+static int session_redact(lua_State *L) {
+  hum_session *s = check_session(L);
+  size_t len;
+  const char *text = luaL_checklstring(L, 2, &len);
+  const char *token = s->settings.token;
+  size_t token_len = token ? strlen(token) : 0;
+  if (token_len == 0 || len < token_len) {
+    lua_settop(L, 2);
+    return 1;
+  }
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  size_t start = 0;
+  for (size_t i = 0; i + token_len <= len;) {
+    if (memcmp(text + i, token, token_len) == 0) {
+      luaL_addlstring(&b, text + start, i - start);
+      luaL_addstring(&b, "[redacted]");
+      i += token_len;
+      start = i;
+    } else {
+      i++;
+    }
+  }
+  luaL_addlstring(&b, text + start, len - start);
+  luaL_pushresult(&b);
+  return 1;
+}
+
+static int session_is_closed(lua_State *L) {
+  hum_session *s = luaL_checkudata(L, 1, HUM_SESSION_MT);
+  lua_pushboolean(L, s->closed);
+  return 1;
+}
+
+/* core.session(options) -> session. The userdata gets its metatable before anything is acquired, so a raise
+ * while reading the options or a failed curl_easy_init leaves an object that __gc frees safely. */
+int hum_session_new(lua_State *L) {
+  hum_session *s = lua_newuserdata(L, sizeof *s);
+  memset(s, 0, sizeof *s); /* NULL everywhere: session_close copes with whatever was acquired so far */
+  luaL_getmetatable(L, HUM_SESSION_MT);
+  lua_setmetatable(L, -2);
+  read_settings(L, 1, &s->settings);
+  if (!transfer_init(&s->transfer, &s->settings)) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "could not create a libcurl handle");
+    lua_pushliteral(L, "memory");
+    return 3;
+  }
+  return 1;
+}
+
+static const luaL_Reg session_methods[] = {
+    {"request", session_request},
+    {"close", session_close},
+    {"redact", session_redact},
+    {"is_closed", session_is_closed},
+    {NULL, NULL},
+};
+
+static const luaL_Reg session_meta[] = {
+    {"__gc", session_close},
+    {"__close", session_close},
+    {"__tostring", session_tostring},
+    {NULL, NULL},
+};
+
+void hum_session_register(lua_State *L) {
+  luaL_newmetatable(L, HUM_SESSION_MT);
+  hum_setfuncs(L, session_meta);
+  lua_newtable(L);
+  hum_setfuncs(L, session_methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "humanitec.core.session");
+  lua_setfield(L, -2, "__name");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable"); /* getmetatable() from Lua sees false, not our methods */
+  lua_pop(L, 1);
+}

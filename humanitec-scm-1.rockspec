@@ -1,0 +1,65 @@
+-- luarocks --lua-version 5.4 make --deps-mode none CURL_INCDIR=/usr/include/x86_64-linux-gnu
+-- (Debian keeps libcurl's headers in the multiarch folder; elsewhere the defaults find them.)
+rockspec_format = "3.0"
+package = "humanitec"
+version = "scm-1"
+source = {
+  url = "git+https://github.com/lua-humanitec/lua-humanitec.git",
+}
+description = {
+  summary = "Lua SDK for the Humanitec Platform Orchestrator API, on libcurl",
+  detailed = [[
+Every operation of the Humanitec API by name, JSON as Lua tables, structured errors, workflow helpers, and a
+local simulator of the API for tests. A small C core on libcurl keeps the bearer token out of Lua strings.]],
+  license = "MIT",
+  labels = { "humanitec", "http", "api", "libcurl" },
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson",
+}
+external_dependencies = {
+  CURL = { header = "curl/curl.h", library = "curl" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["humanitec.core"] = {
+      sources = { "csrc/buffer.c", "csrc/core.c", "csrc/headers.c", "csrc/session.c" },
+      libraries = { "curl" },
+      incdirs = { "$(CURL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)" },
+    },
+    ["humanitec"] = "lua/humanitec/init.lua",
+    ["humanitec.calls"] = "lua/humanitec/calls.lua",
+    ["humanitec.client"] = "lua/humanitec/client.lua",
+    ["humanitec.config"] = "lua/humanitec/config.lua",
+    ["humanitec.errors"] = "lua/humanitec/errors.lua",
+    ["humanitec.json"] = "lua/humanitec/json.lua",
+    ["humanitec.operations"] = "lua/humanitec/operations.lua",
+    ["humanitec.types"] = "lua/humanitec/types.lua",
+    ["humanitec.url"] = "lua/humanitec/url.lua",
+    ["humanitec.sim"] = "lua/humanitec/sim/init.lua",
+    ["humanitec.sim.apps"] = "lua/humanitec/sim/apps.lua",
+    ["humanitec.sim.deltas"] = "lua/humanitec/sim/deltas.lua",
+    ["humanitec.sim.deploys"] = "lua/humanitec/sim/deploys.lua",
+    ["humanitec.sim.find"] = "lua/humanitec/sim/find.lua",
+    ["humanitec.sim.orgs"] = "lua/humanitec/sim/orgs.lua",
+    ["humanitec.sim.patch"] = "lua/humanitec/sim/patch.lua",
+    ["humanitec.sim.pipelines"] = "lua/humanitec/sim/pipelines.lua",
+    ["humanitec.sim.resources"] = "lua/humanitec/sim/resources.lua",
+    ["humanitec.sim.router"] = "lua/humanitec/sim/router.lua",
+    ["humanitec.sim.server"] = "lua/humanitec/sim/server.lua",
+    ["humanitec.sim.sha256"] = "lua/humanitec/sim/sha256.lua",
+    ["humanitec.sim.transport"] = "lua/humanitec/sim/transport.lua",
+    ["humanitec.sim.users"] = "lua/humanitec/sim/users.lua",
+    ["humanitec.sim.util"] = "lua/humanitec/sim/util.lua",
+    ["humanitec.sim.values"] = "lua/humanitec/sim/values.lua",
+  },
+  install = {
+    bin = { ["humanitec-sim"] = "bin/humanitec-sim" },
+  },
+}
+test = {
+  type = "busted",
+}

@@ -1,0 +1,495 @@
+--- The request pipeline: options, URL and headers, JSON, the error contract.
+--
+-- Data flows one way: caller -> here (path, query, headers, JSON encode) -> the session (libcurl, or a transport
+-- such as the simulator) -> back here as status, headers, body -> decoded data or an error object -> caller.
+local calls = require "humanitec.calls"
+local config = require "humanitec.config"
+local errors = require "humanitec.errors"
+local json = require "humanitec.json"
+local url_codec = require "humanitec.url"
+
+local M = {}
+
+M.VERSION = "0.1.0"
+
+---@class humanitec.Response
+---@field status integer
+---@field headers table<string, string|string[]> lower-case names; a repeated header is a list
+---@field body string the raw body
+---@field timings table total, connect, tls, first_byte (seconds), http_version
+---@field method string
+---@field url string
+local Response = {}
+Response.__index = Response
+Response.__name = "humanitec.Response"
+
+--- The first value of a response header (names are case-insensitive).
+---@param name string
+---@return string?
+function Response:header(name)
+  local v = self.headers[name:lower()]
+  if type(v) == "table" then return v[1] end
+  return v
+end
+
+function Response:__tostring()
+  return ("humanitec.Response (%s %s: %d)"):format(self.method, self.url, self.status)
+end
+
+---@class humanitec.Client
+---@field org? string the default organization
+---@field url string base URL of the API
+local Client = {}
+Client.__name = "humanitec.Client"
+
+-- A method for one generated operation: client:list_applications(params). It calls calls.build itself (not
+-- through client:call) so that a parameter error points at the line that called the method.
+local function operation_method(op)
+  return function(self, params)
+    local method, path, opts = calls.build(op, params, { org = self.org })
+    local data, response = self:request(method, path, opts)
+    return data, response
+  end
+end
+
+local operation_methods = setmetatable({}, { __mode = "v" })
+
+-- Client methods first; any other name that is an operation's becomes that operation's method.
+function Client.__index(_, key)
+  local method = Client[key]
+  if method ~= nil then return method end
+  if type(key) ~= "string" then return nil end
+  method = operation_methods[key]
+  if method == nil then
+    local op = calls.find(key)
+    if op == nil or op.name ~= key then return nil end -- only snake names become methods
+    method = operation_method(op)
+    operation_methods[key] = method
+  end
+  return method
+end
+
+local REQUEST_OPTIONS = {
+  query = true, body = true, raw_body = true, content_type = true, headers = true, timeout = true,
+}
+
+-- Header lines for one request: the client's defaults, then the caller's. Raises on a bad name or value.
+local function header_lines(defaults, extra, content_type)
+  local lines = {}
+  for i = 1, #defaults do lines[i] = defaults[i] end
+  if content_type then
+    lines[#lines + 1] = "Content-Type: " .. content_type
+  end
+  if extra ~= nil then
+    if type(extra) ~= "table" then
+      error("bad option 'headers' (table expected, got " .. type(extra) .. ")", 4)
+    end
+    local names = {}
+    for name in pairs(extra) do names[#names + 1] = name end
+    table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
+    for _, name in ipairs(names) do
+      local value = extra[name]
+      if type(name) ~= "string" or not name:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
+        error("bad header name '" .. tostring(name) .. "'", 4)
+      end
+      if name:lower() == "authorization" then
+        error("bad header 'Authorization' (the client sends its token itself)", 4)
+      end
+      if type(value) == "number" or type(value) == "boolean" then
+        value = tostring(value)
+      elseif type(value) ~= "string" then
+        error(("bad header '%s' (string expected, got %s)"):format(name, type(value)), 4)
+      end
+      if value:find("[\r\n%z]") then
+        error(("bad header '%s' (must not contain CR, LF or NUL)"):format(name), 4)
+      end
+      lines[#lines + 1] = name .. ": " .. value
+    end
+  end
+  return lines
+end
+
+local function is_json(content_type)
+  if not content_type then return false end
+  local media = content_type:match("^%s*([^;%s]+)")
+  media = media and media:lower() or ""
+  return media == "application/json" or media:find("%+json$") ~= nil
+end
+
+--- Sends one request. `path` is relative to the client's URL and starts with "/".
+---@param method string "GET", "POST", ...
+---@param path string e.g. "/orgs/acme/apps"
+---@param opts? humanitec.RequestOptions query, body, raw_body, content_type, headers, timeout
+---@return any data decoded JSON, the body as a string for other content types, or true for an empty body
+---@return humanitec.Response|humanitec.Error response or error
+function Client:request(method, path, opts)
+  if getmetatable(self) ~= Client then
+    error("bad self to 'request' (a humanitec client expected; call it as client:request(...))", 2)
+  end
+  if type(method) ~= "string" or not method:find("^%a+$") then
+    error("bad argument #1 to 'request' (HTTP method expected, got " .. tostring(method) .. ")", 2)
+  end
+  method = method:upper()
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
+    error("bad argument #2 to 'request' (path starting with '/' expected, got " .. tostring(path) .. ")", 2)
+  end
+  if path:find("[%s%z#]") then
+    error("bad argument #2 to 'request' (path must not contain white space, NUL or '#')", 2)
+  end
+  if opts == nil then
+    opts = {}
+  elseif type(opts) ~= "table" then
+    error("bad argument #3 to 'request' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  for k in pairs(opts) do
+    if not REQUEST_OPTIONS[k] then
+      error(("bad argument #3 to 'request' (unknown option '%s')"):format(tostring(k)), 2)
+    end
+  end
+  if self._closed then
+    error("attempt to use a closed humanitec client", 2)
+  end
+
+  local body, content_type
+  if opts.raw_body ~= nil then
+    if opts.body ~= nil then
+      error("bad argument #3 to 'request' (give body or raw_body, not both)", 2)
+    end
+    if type(opts.raw_body) ~= "string" then
+      error("bad option 'raw_body' (string expected, got " .. type(opts.raw_body) .. ")", 2)
+    end
+    body = opts.raw_body
+    content_type = opts.content_type or "application/octet-stream"
+  elseif opts.body ~= nil then
+    local ok, encoded = pcall(json.encode, opts.body)
+    if not ok then
+      error("bad option 'body' (cannot encode as JSON: " .. tostring(encoded) .. ")", 2)
+    end
+    body = encoded
+    content_type = opts.content_type or "application/json"
+  end
+  if content_type ~= nil and (type(content_type) ~= "string" or content_type:find("[\r\n%z]")) then
+    error("bad option 'content_type' (a string without CR, LF or NUL expected)", 2)
+  end
+  local timeout = opts.timeout
+  if timeout == nil then
+    timeout = self._timeout
+  elseif type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
+    error("bad option 'timeout' (non-negative number expected)", 2)
+  end
+  local ok, query = pcall(url_codec.query, opts.query)
+  if not ok then error(query, 2) end
+  local url = self.url .. path .. query
+  local headers = header_lines(self._headers, opts.headers, content_type)
+
+  local plain_path = path:match("^[^?]*")
+  if self._config_error then
+    return nil, errors.new { kind = "config", message = self._config_error, method = method, path = plain_path }
+  end
+
+  local session = self._session
+  local status, res_headers, res_body, info = session:request(method, url, headers, body, timeout)
+  if self._on_trace then
+    local trace = info -- on failure the trace, if any, is the fourth value
+    if status then trace = info and info.trace end
+    if type(trace) == "string" and trace ~= "" then
+      self._on_trace(trace)
+    end
+  end
+  if not status then
+    local message, kind = res_headers, res_body
+    return nil, errors.new {
+      kind = kind or "transport", message = self:_redact(message), method = method, path = plain_path,
+    }
+  end
+
+  local response = setmetatable({
+    status = status, headers = res_headers, body = res_body, timings = info, method = method, url = url,
+  }, Response)
+  local res_type = res_headers["content-type"]
+  if type(res_type) == "table" then res_type = res_type[1] end
+
+  if status >= 200 and status < 300 then
+    if res_body == "" then
+      return true, response
+    end
+    if not is_json(res_type) then
+      return res_body, response
+    end
+    local data, decode_error = json.decode(res_body)
+    if decode_error then
+      return nil, errors.new {
+        kind = "decode", status = status, message = "invalid JSON in the response: " .. decode_error,
+        method = method, path = plain_path, headers = res_headers,
+      }
+    end
+    return data, response
+  end
+
+  -- Outside 2xx: what the server said goes into the error, with the token masked in case it was echoed.
+  local text = self:_redact(res_body)
+  local data
+  if text ~= "" and (is_json(res_type) or res_type == nil) then
+    data = json.decode(text)
+  end
+  local fields = errors.from_body(status, data, text)
+  fields.kind = "http"
+  fields.status = status
+  fields.method = method
+  fields.path = plain_path
+  fields.headers = res_headers
+  return nil, errors.new(fields)
+end
+
+--- Calls an operation of the API by its name or operationId, with the spec's parameter names; `orgId` defaults
+--- to the client's org and the request body goes in `params.body`. Parameters are checked before anything is
+--- sent: a mistake raises, naming the operation and the parameter.
+---@param name string e.g. "get_application" or "getApplication"
+---@param params? table
+---@return any data
+---@return humanitec.Response|humanitec.Error response or error
+function Client:call(name, params)
+  if type(name) ~= "string" then
+    error("bad argument #1 to 'call' (operation name expected, got " .. type(name) .. ")", 2)
+  end
+  if calls.find(name) == nil then
+    error("bad argument #1 to 'call' (unknown operation '" .. name .. "')", 2)
+  end
+  local method, path, opts = calls.build(name, params, { org = self.org })
+  local data, response = self:request(method, path, opts)
+  return data, response
+end
+
+-- The path (and query) to request for a Link URL from the API, or nil when it leads off the client's API.
+local function link_path(self, link, current)
+  if link:sub(1, #self.url) == self.url then
+    link = link:sub(#self.url + 1)
+    if link == "" or link:find("^[/?]") then
+      return link:find("^%?") and (current:match("^[^?]*") .. link) or link
+    end
+    return nil
+  end
+  if link:find("^%?") then return current:match("^[^?]*") .. link end
+  if link:find("^/") then
+    local prefix = self.url:match("^https?://[^/]+(.*)$")
+    if link:sub(1, #prefix) == prefix then return link:sub(#prefix + 1) end
+  end
+  return nil
+end
+
+-- The target of the Link header's rel="next", if any.
+local function next_link(response)
+  local links = response.headers.link
+  if links == nil then return nil end
+  if type(links) == "string" then links = { links } end
+  for _, value in ipairs(links) do
+    for target, params in value:gmatch("<([^>]*)>([^,]*)") do
+      local rel = params:match('[Rr][Ee][Ll]%s*=%s*"([^"]*)"') or params:match("[Rr][Ee][Ll]%s*=%s*([^;%s]+)")
+      if rel then
+        for word in rel:gmatch("%S+") do
+          if word:lower() == "next" then return target end
+        end
+      end
+    end
+  end
+  return nil
+end
+
+local function paginated_operation(name, fname)
+  if type(name) ~= "string" then
+    error("bad argument #1 to '" .. fname .. "' (operation name expected, got " .. type(name) .. ")", 3)
+  end
+  local op = calls.find(name)
+  if op == nil then
+    error("bad argument #1 to '" .. fname .. "' (unknown operation '" .. name .. "')", 3)
+  end
+  if not op.paginated then
+    error("bad argument #1 to '" .. fname .. "' (operation '" .. op.name .. "' is not paginated)", 3)
+  end
+  return op
+end
+
+--- Iterates over the items of every page of a paginated operation, following the Link header's rel="next"
+--- until there is none (an empty page is not the end). On a failure the loop gets `false, err` once and then
+--- stops: `for item, err in client:each(...) do if not item then ... end end`.
+---@param name string a paginated operation's name or operationId
+---@param params? table as for client:call
+---@return fun(): (any, humanitec.Error?)
+function Client:each(name, params)
+  local op = paginated_operation(name, "each")
+  local method, path, opts = calls.build(op, params, { org = self.org })
+  local page, index = nil, 0
+  local seen = {}
+  local pending_error -- a problem with the next link, reported once this page's items are out
+  local finished = false
+  local function fail(err)
+    finished = true
+    return false, err
+  end
+  return function()
+    while not finished do
+      if page and index < #page then
+        index = index + 1
+        return page[index]
+      end
+      if pending_error then return fail(pending_error) end
+      if path == nil then
+        finished = true
+        return nil
+      end
+      local plain = path:match("^[^?]*")
+      if seen[path] then
+        return fail(errors.new { kind = "pagination", method = method, path = plain,
+          message = "the API sent the same next link twice" })
+      end
+      seen[path] = true
+      local data, response = self:request(method, path, opts)
+      if not data then return fail(response) end
+      if type(data) ~= "table" or (next(data) ~= nil and data[1] == nil) then
+        return fail(errors.new { kind = "decode", status = response.status, method = method, path = plain,
+          message = "a page of a paginated list was not a JSON array" })
+      end
+      page, index = data, 0
+      opts = { headers = opts.headers } -- from here on the next link carries the query
+      local link = next_link(response)
+      path = link and link_path(self, link, path)
+      if link and not path then
+        pending_error = errors.new { kind = "pagination", method = method, path = plain,
+          message = "the next page's link leads away from the API: " .. link }
+      end
+    end
+    return nil
+  end
+end
+
+--- All items of every page of a paginated operation, as one list, or nil and the error.
+---@param name string a paginated operation's name or operationId
+---@param params? table as for client:call
+---@return table? items
+---@return humanitec.Error? err
+function Client:all(name, params)
+  paginated_operation(name, "all")
+  local items = json.array()
+  for item, err in self:each(name, params) do
+    if not item then return nil, err end
+    items[#items + 1] = item
+  end
+  return items
+end
+
+function Client:_redact(text)
+  local session = self._session
+  if type(text) == "string" and session.redact then
+    return session:redact(text)
+  end
+  return text
+end
+
+-- Thin verb helpers. For verbs with a body the second argument is the JSON body; it is taken as the request
+-- options instead when no third argument is given and it is a plain table whose keys are all option names.
+local function looks_like_options(t)
+  if type(t) ~= "table" or getmetatable(t) ~= nil or next(t) == nil then return false end
+  for k in pairs(t) do
+    if not REQUEST_OPTIONS[k] then return false end
+  end
+  return true
+end
+
+local function verb(method, has_body)
+  return function(self, path, body_or_opts, opts)
+    if has_body and (opts ~= nil or not looks_like_options(body_or_opts)) then
+      local merged = {}
+      for k, v in pairs(opts or {}) do merged[k] = v end
+      merged.body = body_or_opts
+      return self:request(method, path, merged)
+    end
+    return self:request(method, path, body_or_opts)
+  end
+end
+
+--- GET a path. `opts` as for request.
+---@type fun(self: humanitec.Client, path: string, opts?: table): any, humanitec.Response|humanitec.Error
+Client.get = verb("GET", false)
+--- DELETE a path. `opts` as for request.
+---@type fun(self: humanitec.Client, path: string, opts?: table): any, humanitec.Response|humanitec.Error
+Client.delete = verb("DELETE", false)
+--- POST a JSON body: client:post(path, body [, opts]), or client:post(path, opts).
+---@type fun(self: humanitec.Client, path: string, body?: any, opts?: table): any, humanitec.Response|humanitec.Error
+Client.post = verb("POST", true)
+--- PUT a JSON body: client:put(path, body [, opts]), or client:put(path, opts).
+---@type fun(self: humanitec.Client, path: string, body?: any, opts?: table): any, humanitec.Response|humanitec.Error
+Client.put = verb("PUT", true)
+--- PATCH a JSON body: client:patch(path, body [, opts]), or client:patch(path, opts).
+---@type fun(self: humanitec.Client, path: string, body?: any, opts?: table): any, humanitec.Response|humanitec.Error
+Client.patch = verb("PATCH", true)
+
+--- Closes the client's connections. Later requests raise. Safe to call twice; also runs on `<close>`.
+function Client:close()
+  if not self._closed then
+    self._closed = true
+    self._session:close()
+  end
+end
+Client.__close = Client.close
+
+function Client:__tostring()
+  return ("humanitec.Client (%s, org %s%s)"):format(self.url, self.org or "unset", self._closed and ", closed" or "")
+end
+
+local function default_headers(user_agent)
+  local runtime = jit and jit.version or _VERSION
+  local sdk = "lua-humanitec/" .. M.VERSION
+  local ua = sdk .. " (" .. runtime .. ")"
+  local hua = "sdk " .. sdk
+  if user_agent then
+    ua = ua .. " " .. user_agent
+    hua = "app " .. user_agent .. "; " .. hua
+  end
+  return {
+    "Accept: application/json",
+    "User-Agent: " .. ua,
+    "Humanitec-User-Agent: " .. hua,
+  }
+end
+
+--- Makes a client. See the README for the options and where each setting comes from.
+---@param opts? table
+---@return humanitec.Client
+function M.new(opts)
+  local settings = config.resolve(opts)
+  local session_opts = {
+    token = settings.token or nil,
+    connect_timeout = settings.connect_timeout,
+    ca_file = settings.ca_file,
+    ca_path = settings.ca_path,
+    insecure = settings.insecure or nil,
+    max_body = settings.max_body,
+    trace = settings.on_trace ~= nil or nil,
+  }
+  settings.token = nil -- from here on only the session holds it
+  local session, message
+  if settings.transport then
+    session, message = settings.transport:open(session_opts)
+  else
+    session, message = require("humanitec.core").session(session_opts)
+  end
+  session_opts.token = nil
+  if not session then
+    error("cannot open a session: " .. tostring(message), 2)
+  end
+  return setmetatable({
+    org = settings.org,
+    url = settings.url,
+    _session = session,
+    _headers = default_headers(settings.user_agent),
+    _timeout = settings.timeout,
+    _on_trace = settings.on_trace,
+    _config_error = settings.config_error,
+    _closed = false,
+  }, Client)
+end
+
+M.Client = Client
+M.Response = Response
+
+return M

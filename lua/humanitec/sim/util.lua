@@ -1,0 +1,445 @@
+--- Shared helpers for the simulator's handlers: failing a request, validating input, ids, time, query strings,
+-- pagination and the canonical encoding behind content-derived ids.
+--
+-- Handlers stop a request by raising with `U.fail(status, message)`. The dispatcher in `humanitec.sim` turns
+-- such a failure into an error response; any other error raised in a handler is a simulator bug and becomes a
+-- 500. Raising keeps each validation step to one line instead of threading `nil, err` through every helper.
+local json = require "humanitec.json"
+local sha256 = require "humanitec.sim.sha256"
+
+local M = {}
+
+-- Error codes, one per status, in the "API-NNN" style the Humanitec API uses for its `error` field.
+M.codes = {
+  [400] = "API-001", [401] = "API-002", [403] = "API-003", [404] = "API-004", [405] = "API-005",
+  [409] = "API-006", [412] = "API-007", [422] = "API-008", [429] = "API-009", [500] = "API-010",
+  [503] = "API-011",
+}
+
+local Failure = {}
+Failure.__index = Failure
+Failure.__tostring = function(f) return "humanitec.sim failure " .. f.status .. ": " .. f.message end
+
+--- Stops the current request with an error response.
+---@param status integer
+---@param message string
+---@param body? table  a body to send instead of the standard error body (e.g. the spec's list of changes)
+function M.fail(status, message, body)
+  error(setmetatable({ status = status, message = message, body = body }, Failure), 0)
+end
+
+--- True when `e` was raised by `fail`.
+---@param e any
+---@return boolean
+function M.is_failure(e)
+  return getmetatable(e) == Failure
+end
+
+--- The standard error body.
+---@param status integer
+---@param message string
+---@return table
+function M.error_body(status, message)
+  return { error = M.codes[status] or ("API-" .. status), message = message }
+end
+
+-- Validation ---------------------------------------------------------------------------------------------
+
+--- True when `s` matches the spec's id pattern `^[a-z0-9](?:-?[a-z0-9]+)+$` (at most `max` characters).
+---@param s any
+---@param max? integer
+---@return boolean
+function M.is_slug(s, max)
+  if type(s) ~= "string" or #s < 2 or (max and #s > max) then return false end
+  return s:find("^[a-z0-9][a-z0-9%-]*[a-z0-9]$") ~= nil and not s:find("--", 1, true)
+end
+
+--- Fails with 400 unless `s` is a slug.
+---@param s any
+---@param what string  the field name for the message
+---@param max? integer
+function M.check_slug(s, what, max)
+  if not M.is_slug(s, max) then
+    M.fail(400, string.format("%s must match ^[a-z0-9](?:-?[a-z0-9]+)+$%s", what,
+      max and (" and be at most " .. max .. " characters") or ""))
+  end
+end
+
+local type_names = { string = "a string", boolean = "a boolean", number = "a number", table = "an object" }
+
+--- Reads `body[name]`, failing with 400 when it is required and missing or has the wrong type. `json.null`
+-- counts as missing.
+---@param body table
+---@param name string
+---@param kind "string"|"boolean"|"number"|"table"|"array"
+---@param required? boolean
+---@return any
+function M.field(body, name, kind, required)
+  local v = body[name]
+  if v == nil or v == json.null then
+    if required then M.fail(400, "missing required field '" .. name .. "'") end
+    return nil
+  end
+  if kind == "array" then
+    -- `{}` passes as an empty array: Lua callers cannot tell the two apart without marking the table.
+    if type(v) ~= "table" or not (M.is_list(v) or next(v) == nil) then
+      M.fail(400, "field '" .. name .. "' must be an array")
+    end
+  elseif kind == "table" then
+    if type(v) ~= "table" or (json.is_array(v) or (#v > 0)) then
+      M.fail(400, "field '" .. name .. "' must be an object")
+    end
+  elseif type(v) ~= kind then
+    M.fail(400, "field '" .. name .. "' must be " .. type_names[kind])
+  end
+  if kind == "string" and required and v == "" then
+    M.fail(400, "field '" .. name .. "' must not be empty")
+  end
+  return v
+end
+
+--- True when `t` is a JSON array: marked, or a non-empty sequence (cjson leaves non-empty arrays unmarked).
+---@param t any
+---@return boolean
+function M.is_list(t)
+  if type(t) ~= "table" then return false end
+  if json.is_array(t) then return true end
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  return n > 0 and n == #t
+end
+
+--- True when `t` is a JSON object (a table that is not an array).
+---@param t any
+---@return boolean
+function M.is_object(t)
+  return type(t) == "table" and not M.is_list(t) and t ~= json.null
+end
+
+--- Parses the request body as a JSON object (or, with `want == "any"`, any JSON value).
+-- Unparsable JSON is 422; a body of the wrong shape is 400.
+---@param req table
+---@param want? "object"|"array"|"any"
+---@return any
+function M.json_body(req, want)
+  local text = req.body
+  if text == nil or text:find("^%s*$") then
+    M.fail(400, "a JSON request body is required")
+  end
+  local value, err = json.decode(text)
+  if value == nil and err then
+    M.fail(422, "request body is not valid JSON: " .. err)
+  end
+  want = want or "object"
+  if want == "object" and not M.is_object(value) then
+    M.fail(400, "request body must be a JSON object")
+  elseif want == "array" and not (M.is_list(value) or M.is_object(value) and next(value) == nil) then
+    M.fail(400, "request body must be a JSON array")
+  end
+  return value
+end
+
+-- Values -------------------------------------------------------------------------------------------------
+
+--- Deep copy that keeps the JSON array mark.
+---@param v any
+---@return any
+function M.copy(v)
+  if type(v) ~= "table" or v == json.null then return v end
+  local out = {}
+  for k, item in pairs(v) do out[k] = M.copy(item) end
+  return setmetatable(out, getmetatable(v))
+end
+
+--- Builds a JSON array from a Lua sequence, mapping each item through `fn` when given.
+---@param list table
+---@param fn? fun(item: any): any
+---@return table
+function M.array(list, fn)
+  local out = json.array()
+  for i, item in ipairs(list) do out[i] = fn and fn(item) or item end
+  return out
+end
+
+--- The values of `map` as a list, in creation order (the `seq` field every record gets).
+---@param map table
+---@param keep? fun(item: table): boolean
+---@return table
+function M.ordered(map, keep)
+  local out = {}
+  for _, item in pairs(map) do
+    if not keep or keep(item) then out[#out + 1] = item end
+  end
+  table.sort(out, function(a, b) return a.seq < b.seq end)
+  return out
+end
+
+-- Canonical encoding: sorted object keys, no whitespace. Two equal values encode the same, so a hash of this
+-- text identifies the content (Deployment Sets are named this way).
+local function canonical(v, out)
+  local t = type(v)
+  if v == nil or v == json.null then
+    out[#out + 1] = "null"
+  elseif t == "table" then
+    if M.is_list(v) then
+      out[#out + 1] = "["
+      for i, item in ipairs(v) do
+        if i > 1 then out[#out + 1] = "," end
+        canonical(item, out)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+      table.sort(keys)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = "," end
+        out[#out + 1] = json.encode(k)
+        out[#out + 1] = ":"
+        local item = v[k]
+        if item == nil then item = v[tonumber(k)] end
+        canonical(item, out)
+      end
+      out[#out + 1] = "}"
+    end
+  elseif t == "number" then
+    if v == math.floor(v) and v > -2 ^ 53 and v < 2 ^ 53 then
+      out[#out + 1] = string.format("%d", v)
+    else
+      out[#out + 1] = string.format("%.17g", v)
+    end
+  else
+    out[#out + 1] = json.encode(v)
+  end
+end
+
+--- The canonical JSON text of `v`.
+---@param v any
+---@return string
+function M.canonical(v)
+  local out = {}
+  canonical(v, out)
+  return table.concat(out)
+end
+
+--- True when `a` and `b` hold the same JSON value.
+---@param a any
+---@param b any
+---@return boolean
+function M.equal(a, b)
+  return M.canonical(a) == M.canonical(b)
+end
+
+-- Time ---------------------------------------------------------------------------------------------------
+
+--- Formats epoch seconds as the spec's timestamps, e.g. "2024-01-01T00:00:00.000Z".
+---@param t number
+---@return string
+function M.iso(t)
+  local whole = math.floor(t)
+  local ms = math.floor((t - whole) * 1000 + 0.5)
+  if ms >= 1000 then whole, ms = whole + 1, 0 end
+  return os.date("!%Y-%m-%dT%H:%M:%S", whole) .. string.format(".%03dZ", ms)
+end
+
+-- Days since 1970-01-01 of a civil date (proleptic Gregorian), so parsing needs no local time zone.
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (m + 9) % 12
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+
+--- Parses "YYYY-MM-DDTHH:MM:SS[.fff]Z" into epoch seconds; nil when it does not have that form.
+---@param s any
+---@return number?
+function M.parse_iso(s)
+  if type(s) ~= "string" then return nil end
+  local y, mo, d, h, mi, sec, frac = s:match("^(%d%d%d%d)-(%d%d)-(%d%d)T(%d%d):(%d%d):(%d%d)(%.?%d*)Z$")
+  if not y then return nil end
+  local t = days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400
+    + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+  if frac ~= "" and frac ~= "." then t = t + tonumber("0" .. frac) end
+  return t
+end
+
+-- Ids ----------------------------------------------------------------------------------------------------
+
+--- A new deterministic id: `n` hex digits derived from the simulator's seed and a counter.
+---@param sim table
+---@param n integer
+---@return string
+function M.hex_id(sim, n)
+  sim.counter = sim.counter + 1
+  local out, i = "", 0
+  while #out < n do
+    out = out .. sha256.hex(sim.seed .. ":" .. sim.counter .. ":" .. i)
+    i = i + 1
+  end
+  return out:sub(1, n)
+end
+
+--- A new deterministic version-4-shaped UUID.
+---@param sim table
+---@return string
+function M.uuid(sim)
+  local h = M.hex_id(sim, 32)
+  return string.format("%s-%s-4%s-%s%s-%s", h:sub(1, 8), h:sub(9, 12), h:sub(14, 16),
+    ("89ab"):sub(tonumber(h:sub(17, 17), 16) % 4 + 1, tonumber(h:sub(17, 17), 16) % 4 + 1), h:sub(18, 20),
+    h:sub(21, 32))
+end
+
+--- True when `s` looks like a UUID.
+---@param s any
+---@return boolean
+function M.is_uuid(s)
+  return type(s) == "string"
+    and s:find("^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$") ~= nil
+end
+
+-- Query strings ------------------------------------------------------------------------------------------
+
+local function unescape(s)
+  s = s:gsub("+", " ")
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
+--- Escapes a query-string component.
+---@param s string
+---@return string
+function M.escape(s)
+  return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+--- Parses a raw query string into an ordered list of { name, value } pairs.
+---@param raw string?
+---@return table
+function M.parse_query(raw)
+  local pairs_list = {}
+  if raw and raw ~= "" then
+    for part in raw:gmatch("[^&]+") do
+      local k, v = part:match("^([^=]*)=(.*)$")
+      if not k then k, v = part, "" end
+      pairs_list[#pairs_list + 1] = { unescape(k), unescape(v) }
+    end
+  end
+  return pairs_list
+end
+
+--- The first value of query parameter `name`, or nil.
+---@param req table
+---@param name string
+---@return string?
+function M.query(req, name)
+  for _, p in ipairs(req.query) do
+    if p[1] == name then return p[2] end
+  end
+  return nil
+end
+
+--- Every value of query parameter `name` (repeated `name=a&name=b`, or comma-separated).
+---@param req table
+---@param name string
+---@return table?  nil when the parameter is absent
+function M.query_all(req, name)
+  local out
+  for _, p in ipairs(req.query) do
+    if p[1] == name then
+      out = out or {}
+      for v in p[2]:gmatch("[^,]+") do out[#out + 1] = v end
+    end
+  end
+  return out
+end
+
+--- A boolean query parameter: nil when absent, 400 when not "true"/"false".
+---@param req table
+---@param name string
+---@return boolean?
+function M.query_bool(req, name)
+  local v = M.query(req, name)
+  if v == nil then return nil end
+  if v == "true" then return true elseif v == "false" then return false end
+  M.fail(400, "query parameter '" .. name .. "' must be true or false")
+end
+
+-- Pagination ---------------------------------------------------------------------------------------------
+
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+local function b64encode(s)
+  local out = {}
+  for i = 1, #s, 3 do
+    local a, b, c = s:byte(i, i + 2)
+    local n = (a * 256 + (b or 0)) * 256 + (c or 0)
+    for j = 0, 3 do
+      local idx = math.floor(n / 2 ^ (18 - 6 * j)) % 64
+      out[#out + 1] = (j <= 1 or (j == 2 and b) or (j == 3 and c)) and B64:sub(idx + 1, idx + 1) or "="
+    end
+  end
+  return table.concat(out)
+end
+
+local function b64decode(s)
+  if #s % 4 ~= 0 or s:find("[^%w%+/=]") then return nil end
+  local out = {}
+  for i = 1, #s, 4 do
+    local n, pad = 0, 0
+    for j = 0, 3 do
+      local c = s:sub(i + j, i + j)
+      local idx = c == "=" and 0 or (B64:find(c, 1, true) - 1)
+      if c == "=" then pad = pad + 1 end
+      n = n * 64 + idx
+    end
+    local bytes = string.char(math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+    out[#out + 1] = bytes:sub(1, 3 - pad)
+  end
+  return table.concat(out)
+end
+
+--- Cuts `items` into the page the request asks for (`per_page`, 1 to 100, default 50; `page`, an opaque token
+-- from a previous `Link` header). Returns the page as a JSON array and the response headers: a `Link` header
+-- with `rel="next"` when more items follow.
+---@param req table
+---@param items table
+---@param fn? fun(item: any): any  maps each item of the page to its response shape
+---@return table page
+---@return table headers
+function M.paginate(req, items, fn)
+  local per_page = 50
+  local raw = M.query(req, "per_page")
+  if raw ~= nil then
+    per_page = tonumber(raw)
+    if not per_page or per_page ~= math.floor(per_page) or per_page < 1 or per_page > 100 then
+      M.fail(400, "per_page must be an integer from 1 to 100")
+    end
+  end
+  local offset = 0
+  local token = M.query(req, "page")
+  if token ~= nil and token ~= "" then
+    local decoded = b64decode(token)
+    offset = decoded and tonumber(decoded:match("^offset:(%d+)$"))
+    if not offset then M.fail(400, "invalid page token") end
+  end
+  local page = json.array()
+  for i = offset + 1, math.min(offset + per_page, #items) do
+    page[#page + 1] = fn and fn(items[i]) or items[i]
+  end
+  local headers = {}
+  if offset + per_page < #items then
+    local parts = {}
+    for _, p in ipairs(req.query) do
+      if p[1] ~= "page" then parts[#parts + 1] = M.escape(p[1]) .. "=" .. M.escape(p[2]) end
+    end
+    parts[#parts + 1] = "page=" .. M.escape(b64encode("offset:" .. (offset + per_page)))
+    local base = req.headers.host and ("http://" .. req.headers.host) or ""
+    headers["link"] = string.format('<%s%s?%s>; rel="next"', base, req.path, table.concat(parts, "&"))
+  end
+  return page, headers
+end
+
+return M

@@ -1,0 +1,255 @@
+-- The C core, humanitec.core, driven directly: one session, real requests to a loopback server.
+local helpers = require "support.helpers"
+local core = require "humanitec.core"
+local cjson = require "cjson"
+
+local TOKEN = "core-spec-token-4f1c"
+
+describe("humanitec.core", function()
+  local server
+
+  setup(function()
+    server = helpers.start_server("spec/support/test_server.lua")
+  end)
+
+  teardown(function()
+    server.stop()
+  end)
+
+  describe("version()", function()
+    it("reports the linked libcurl and its features", function()
+      local v = core.version()
+      assert.is_string(v.libcurl)
+      assert.is_truthy(v.libcurl:find("^%d+%.%d+"))
+      assert.is_boolean(v.http2)
+      assert.is_boolean(v.zlib)
+    end)
+  end)
+
+  describe("session()", function()
+    it("raises on an unknown option, naming it", function()
+      assert.has_error(function() core.session { tokn = "x" } end, "unknown option 'tokn'")
+    end)
+
+    it("raises on an option of the wrong type, naming it", function()
+      assert.has_error(function() core.session { max_body = "big" } end,
+        "bad option 'max_body' (number expected, got string)")
+      assert.has_error(function() core.session { insecure = 1 } end,
+        "bad option 'insecure' (boolean expected, got number)")
+    end)
+
+    it("rejects a token with CR or LF without echoing it", function()
+      local ok, err = pcall(core.session, { token = "abc\r\nX-Evil: 1" })
+      assert.is_false(ok)
+      assert.matches("bad option 'token'", err)
+      assert.is_nil(err:find("abc", 1, true))
+    end)
+
+    it("shows no token in tostring", function()
+      local s = core.session { token = TOKEN }
+      assert.matches("^humanitec%.core%.session", tostring(s))
+      assert.is_nil(tostring(s):find(TOKEN, 1, true))
+      s:close()
+      assert.equals("humanitec.core.session (closed)", tostring(s))
+    end)
+
+    it("hides its metatable from Lua code", function()
+      local s = core.session {}
+      assert.is_false(getmetatable(s))
+      s:close()
+    end)
+  end)
+
+  describe("request()", function()
+    local s
+
+    before_each(function()
+      s = core.session { token = TOKEN }
+    end)
+
+    after_each(function()
+      s:close()
+    end)
+
+    it("returns status, lower-cased headers, body and timings", function()
+      local status, headers, body, info = s:request("GET", server.url .. "/echo/a?x=1", { "X-Test: yes" })
+      assert.equals(200, status)
+      assert.equals("application/json", headers["content-type"])
+      local echo = cjson.decode(body)
+      assert.equals("GET", echo.method)
+      assert.equals("/echo/a", echo.path)
+      assert.equals("x=1", echo.query)
+      assert.equals("yes", echo.headers["x-test"])
+      for _, field in ipairs { "total", "connect", "tls", "first_byte" } do
+        assert.is_number(info[field])
+        assert.is_true(info[field] >= 0)
+      end
+      assert.is_true(info.total >= info.first_byte)
+      assert.equals("1.1", info.http_version)
+    end)
+
+    it("sends the token as a bearer token, set by the session alone", function()
+      local _, _, body = s:request("GET", server.url .. "/echo")
+      assert.equals("Bearer " .. TOKEN, cjson.decode(body).headers.authorization)
+      assert.has_error(function()
+        s:request("GET", server.url .. "/echo", { "Authorization: Bearer other" })
+      end, "bad header #1 (Authorization comes from the session's token)")
+    end)
+
+    it("sends no Authorization header without a token", function()
+      local anon = core.session {}
+      local _, _, body = anon:request("GET", server.url .. "/echo")
+      assert.is_nil(cjson.decode(body).headers.authorization)
+      anon:close()
+    end)
+
+    it("accepts compressed responses", function()
+      local _, _, body = s:request("GET", server.url .. "/echo")
+      assert.matches("gzip", cjson.decode(body).headers["accept-encoding"])
+    end)
+
+    it("keeps repeated response headers, in order", function()
+      local _, headers = s:request("GET", server.url .. "/repeated")
+      assert.same({ "one", "two", "three" }, headers["x-multi"])
+      assert.equals("only", headers["x-single"])
+    end)
+
+    it("sends bodies with each method, and an empty body for POST, PUT and PATCH", function()
+      for _, method in ipairs { "POST", "PUT", "PATCH", "DELETE" } do
+        local _, _, body = s:request(method, server.url .. "/echo", { "Content-Type: text/plain" }, "hello")
+        local echo = cjson.decode(body)
+        assert.equals(method, echo.method)
+        assert.equals("hello", echo.body)
+      end
+      local _, _, body = s:request("POST", server.url .. "/echo")
+      local echo = cjson.decode(body)
+      assert.equals("0", echo.headers["content-length"])
+      assert.is_nil(echo.headers["content-type"]) -- no form type slipped in
+    end)
+
+    it("answers HEAD without a body", function()
+      local status, _, body = s:request("HEAD", server.url .. "/echo")
+      assert.equals(200, status)
+      assert.equals("", body)
+    end)
+
+    it("reuses its connection across requests", function()
+      s:request("GET", server.url .. "/echo")
+      local _, _, _, info = s:request("GET", server.url .. "/echo")
+      assert.equals(0, info.connect) -- no new connection was made
+    end)
+
+    it("does not follow redirects", function()
+      local status, headers = s:request("GET", server.url .. "/redirect?to=/echo")
+      assert.equals(302, status)
+      assert.equals("/echo", headers.location)
+    end)
+
+    it("allows only http and https", function()
+      local ok, message, kind = s:request("GET", "file:///etc/passwd")
+      assert.is_nil(ok)
+      assert.equals("protocol", kind)
+      assert.is_string(message)
+    end)
+
+    it("reports a server that answers too late as a timeout", function()
+      local ok, message, kind = s:request("GET", server.url .. "/slow?ms=3000", nil, nil, 0.3)
+      assert.is_nil(ok)
+      assert.equals("timeout", kind)
+      assert.matches("[Tt]imed out", message)
+    end)
+
+    it("reports a refused connection", function()
+      local ok, _, kind = s:request("GET", "http://127.0.0.1:1/")
+      assert.is_nil(ok)
+      assert.equals("connect", kind)
+    end)
+
+    it("stops a body larger than max_body, with or without Content-Length", function()
+      local small = core.session { max_body = 100000 }
+      for _, chunked in ipairs { "0", "1" } do
+        local ok, message, kind = small:request("GET", server.url .. "/bytes?n=1000000&chunked=" .. chunked)
+        assert.is_nil(ok)
+        assert.equals("too_large", kind)
+        assert.matches("max_body", message)
+      end
+      local status, _, body = small:request("GET", server.url .. "/bytes?n=100000")
+      assert.equals(200, status)
+      assert.equals(100000, #body)
+      small:close()
+    end)
+
+    it("raises on bad arguments, naming them", function()
+      assert.has_error(function() s:request("get", server.url) end)
+      assert.has_error(function() s:request("GET", server.url .. "/x y") end)
+      assert.has_error(function() s:request("GET", server.url, { "X-A: 1\r\nX-B: 2" }) end,
+        "bad header #1 (must not contain CR, LF or NUL)")
+      assert.has_error(function() s:request("GET", server.url, { 42 }) end)
+      assert.has_error(function() s:request("GET", server.url, nil, nil, -1) end)
+    end)
+
+    it("masks the token in what it is asked to redact", function()
+      assert.equals("a [redacted] b", s:redact("a " .. TOKEN .. " b"))
+      assert.equals("nothing here", s:redact("nothing here"))
+    end)
+  end)
+
+  describe("tracing", function()
+    it("returns a trace with the Authorization header and the token masked", function()
+      local s = core.session { token = TOKEN, trace = true }
+      local status, _, _, info = s:request("GET", server.url .. "/echo?echo=" .. TOKEN)
+      assert.equals(200, status)
+      assert.matches("> GET /echo", info.trace)
+      assert.matches("Authorization: %[redacted%]", info.trace)
+      assert.is_nil(info.trace:find(TOKEN, 1, true))
+      -- A failed request still hands back its trace, as the fourth value.
+      local ok, _, kind, trace = s:request("GET", "http://127.0.0.1:1/")
+      assert.is_nil(ok)
+      assert.equals("connect", kind)
+      assert.is_string(trace)
+      s:close()
+    end)
+  end)
+
+  describe("life cycle", function()
+    it("closes twice without harm and raises a clear error when used after close", function()
+      local s = core.session { token = TOKEN }
+      s:close()
+      s:close()
+      assert.is_true(s:is_closed())
+      assert.has_error(function() s:request("GET", server.url .. "/echo") end, "attempt to use a closed session")
+    end)
+
+    -- To-be-closed variables exist only in Lua 5.4; other interpreters cannot even parse the test.
+    local it_54 = _VERSION == "Lua 5.4" and it or function() end
+    it_54("closes through <close> in Lua 5.4", function()
+      local chunk = assert(load([[
+        local core, url = ...
+        local kept
+        do
+          local s <close> = core.session {}
+          kept = s
+          assert(s:request("GET", url .. "/echo"))
+        end
+        return kept
+      ]]))
+      local s = chunk(core, server.url)
+      assert.is_true(s:is_closed())
+    end)
+
+    it("survives sessions collected by the GC after use, and a collection between requests", function()
+      for i = 1, 50 do
+        local s = core.session { token = TOKEN .. i }
+        assert.equals(200, (s:request("GET", server.url .. "/echo")))
+        if i % 10 == 0 then collectgarbage("collect") end
+      end
+      collectgarbage("collect")
+      collectgarbage("collect")
+      local s = core.session {}
+      assert.equals(200, (s:request("GET", server.url .. "/echo")))
+      collectgarbage("collect")
+      assert.equals(200, (s:request("GET", server.url .. "/echo")))
+      s:close()
+    end)
+  end)
+end)

@@ -1,0 +1,129 @@
+-- bin/humanitec-sim over HTTP on loopback, driven with curl.
+local json = require "humanitec.json"
+local server_mod = require "support.sim_server"
+
+-- Polls `fn` until it returns true or `seconds` of wall time pass: the HTTP simulator runs on real time, so
+-- this is the one place a bounded wait stands in for driving the clock.
+local function eventually(seconds, fn)
+  local deadline = os.time() + seconds
+  repeat
+    if fn() then return true end
+    os.execute("sleep 0.05")
+  until os.time() > deadline
+  return fn()
+end
+
+describe("bin/humanitec-sim", function()
+  local server
+
+  setup(function()
+    server = server_mod.start{ "--org", "acme", "--org", "beta", "--token", "tok", "--deploy-seconds", "0.3" }
+  end)
+  teardown(function() server:stop() end)
+
+  it("prints the URL it listens on first", function()
+    assert.matches("^http://127%.0%.0%.1:%d+$", server.url)
+  end)
+
+  it("authenticates requests with --token, for every --org", function()
+    local status, body, headers = server:curl("GET", "/orgs", { token = "tok" })
+    assert.equal(200, status)
+    assert.equal("application/json", headers["content-type"])
+    local orgs = json.decode(body)
+    assert.same({ "acme", "beta" }, { orgs[1].id, orgs[2].id })
+    local s401, b401 = server:curl("GET", "/orgs")
+    assert.equal(401, s401)
+    assert.equal("API-002", json.decode(b401).error)
+    assert.equal(401, (server:curl("GET", "/orgs", { token = "nope" })))
+    assert.equal(403, (server:curl("GET", "/orgs/gamma/apps", { token = "tok" })))
+  end)
+
+  it("creates an application and deploys it, finishing on real time", function()
+    local opts = { token = "tok", content_type = "application/json" }
+    opts.body = json.encode{ id = "web", name = "Web" }
+    assert.equal(201, (server:curl("POST", "/orgs/acme/apps", opts)))
+    opts.body = json.encode{ modules = { add = { api = { profile = "p" } } } }
+    local _, delta_body = server:curl("POST", "/orgs/acme/apps/web/deltas", opts)
+    opts.body = json.encode{ delta_id = json.decode(delta_body).id }
+    local status, dep_body = server:curl("POST", "/orgs/acme/apps/web/envs/development/deploys", opts)
+    assert.equal(201, status)
+    local dep = json.decode(dep_body)
+    assert.equal("pending", dep.status)
+    assert.equal(409, (server:curl("POST", "/orgs/acme/apps/web/envs/development/deploys", opts)))
+    local done = eventually(5, function()
+      local _, b = server:curl("GET", "/orgs/acme/apps/web/envs/development/deploys/" .. dep.id, { token = "tok" })
+      return json.decode(b).status == "succeeded"
+    end)
+    assert.is_true(done)
+  end)
+
+  it("answers malformed input with error bodies", function()
+    local status, body = server:curl("POST", "/orgs/acme/apps", { token = "tok", body = "{nope",
+      content_type = "application/json" })
+    assert.equal(422, status)
+    assert.equal("API-008", json.decode(body).error)
+    assert.equal(400, (server:curl("GET", "/orgs/acme/apps/Bad_App", { token = "tok" })))
+    assert.equal(404, (server:curl("GET", "/no/such/thing", { token = "tok" })))
+    assert.equal(405, (server:curl("DELETE", "/orgs", { token = "tok" })))
+  end)
+
+  it("creates pipelines from YAML and pages with an absolute Link", function()
+    local opts = { token = "tok", content_type = "application/json", body = json.encode{ id = "ci", name = "CI" } }
+    server:curl("POST", "/orgs/beta/apps", opts)
+    for i = 1, 3 do
+      local status = server:curl("POST", "/orgs/beta/apps/ci/pipelines", { token = "tok",
+        content_type = "application/x-yaml", body = "name: p" .. i .. "x\njobs:\n  a:\n    steps:\n      - uses: x\n" })
+      assert.equal(201, status)
+    end
+    local status, body, headers = server:curl("GET", "/orgs/beta/apps/ci/pipelines?per_page=2", { token = "tok" })
+    assert.equal(200, status)
+    assert.equal(2, #json.decode(body))
+    local next_url = headers.link:match('^<([^>]+)>; rel="next"$')
+    assert.equal(server.url, next_url:sub(1, #server.url))
+    local _, rest = server:curl("GET", next_url, { token = "tok" })
+    assert.equal("p3x", json.decode(rest)[1].id)
+  end)
+
+  it("answers Expect: 100-continue at once, so a large body does not stall", function()
+    local status, body, _, total = server:curl("POST", "/orgs/acme/apps", { token = "tok",
+      content_type = "application/json", headers = { "Expect: 100-continue" },
+      body = json.encode{ id = "big", name = string.rep("x", 200000) } })
+    assert.equal(201, status)
+    assert.equal(200000, #json.decode(body).name)
+    assert.is_true(total < 0.9, "curl waited " .. total .. " s for 100 Continue")
+  end)
+
+  it("serves an empty list as []", function()
+    local _, body = server:curl("GET", "/orgs/beta/apps/ci/deltas", { token = "tok" })
+    assert.equal("[]", body)
+  end)
+end)
+
+describe("bin/humanitec-sim options", function()
+  it("adds --latency to every answer", function()
+    local server = server_mod.start{ "--org", "acme", "--token", "tok", "--latency", "300" }
+    local ok, err = pcall(function()
+      local status, _, _, total = server:curl("GET", "/orgs", { token = "tok" })
+      assert.equal(200, status)
+      assert.is_true(total >= 0.3, "time_total was " .. total)
+    end)
+    server:stop()
+    assert(ok, err)
+  end)
+
+  it("stops serving when killed", function()
+    local server = server_mod.start{ "--org", "acme", "--token", "tok" }
+    local url = server.url
+    server:stop()
+    local status = server_mod.curl(url, "GET", "/orgs", { token = "tok" })
+    assert.is_nil(status)
+  end)
+
+  it("rejects bad arguments", function()
+    local p = io.popen("bin/humanitec-sim --port nope 2>&1; echo rc=$?")
+    local out = p:read("*a")
+    p:close()
+    assert.matches("rc=2", out)
+    assert.matches("port", out)
+  end)
+end)

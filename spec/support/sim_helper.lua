@@ -1,0 +1,82 @@
+--- Helpers for the simulator specs: a simulator with one organization and token, and a tiny JSON client that
+-- calls `sim:handle` directly.
+local json = require "humanitec.json"
+local sim_mod = require "humanitec.sim"
+
+local M = {}
+
+--- A client bound to `sim` and `token`: `api.get(path)`, `api.post(path, body)`, ... return the status, the
+-- decoded JSON body (nil when empty or not JSON), the headers and the raw body. `path` may carry a query string.
+---@param sim table
+---@param token? string
+---@return table
+function M.client(sim, token)
+  local api = {}
+  function api.call(method, path, body, extra)
+    extra = extra or {}
+    local headers = {}
+    if token then headers.authorization = "Bearer " .. token end
+    local text = body
+    if body ~= nil and type(body) ~= "string" then
+      text = json.encode(body)
+      headers["content-type"] = "application/json"
+    end
+    for k, v in pairs(extra.headers or {}) do headers[k] = v end
+    local p, query = path:match("^([^?]*)%??(.*)$")
+    local status, h, b = sim:handle{
+      method = method, path = p, query = query ~= "" and query or nil, headers = headers, body = text,
+    }
+    local decoded
+    if b ~= "" and (h["content-type"] or ""):find("json", 1, true) then decoded = assert(json.decode(b)) end
+    return status, decoded, h, b
+  end
+  for _, m in ipairs({ "get", "post", "put", "patch", "delete" }) do
+    api[m] = function(path, body, extra) return api.call(m:upper(), path, body, extra) end
+  end
+  return api
+end
+
+--- A simulator (options merged over one org "acme" and one token "tok" for it) and a client for "tok".
+---@param opts? table
+---@return table sim
+---@return table api
+function M.new(opts)
+  opts = opts or {}
+  opts.orgs = opts.orgs or { "acme" }
+  opts.tokens = opts.tokens or { tok = { "acme" } }
+  local sim = sim_mod.new(opts)
+  return sim, M.client(sim, "tok")
+end
+
+--- Creates application `id` (with its "development" environment) and returns its body.
+---@param api table
+---@param id string
+---@return table
+function M.app(api, id)
+  local status, body = api.post("/orgs/acme/apps", { id = id, name = id })
+  assert(status == 201, "creating app " .. id .. " gave " .. tostring(status))
+  return body
+end
+
+--- Creates a delta in `app` adding `modules` and returns its id.
+---@param api table
+---@param app string
+---@param modules table
+---@return string
+function M.delta(api, app, modules)
+  local status, body = api.post("/orgs/acme/apps/" .. app .. "/deltas", { modules = { add = modules } })
+  assert(status == 200, "creating a delta gave " .. tostring(status))
+  return body.id
+end
+
+--- Finds the value of `name` in a lowercase header table (a repeated header gives its first value).
+---@param headers table
+---@param name string
+---@return string?
+function M.header(headers, name)
+  local v = headers[name:lower()]
+  if type(v) == "table" then return v[1] end
+  return v
+end
+
+return M
