@@ -1,6 +1,7 @@
 # lua-humanitec: build, test, lint, demo.
 #   make                 build the C core for $(LUA) (lua5.4 by default; also LUA=luajit, lua5.1, lua5.3)
-#   make test            install what is missing, build for lua5.4 and luajit, run the whole suite under both
+#   make test            install what is missing, build for lua5.4, luajit, lua5.1 and lua5.3, run the whole
+#                        suite under each
 #   make demo            install what is missing, build, run examples/deploy.lua against the local simulator
 #   make lint            luacheck, cppcheck, and a -Werror build
 #   make generate        rebuild lua/humanitec/operations.lua and its docs from the OpenAPI spec
@@ -29,7 +30,9 @@ MODULE = $(BUILD)/humanitec/core.so
 
 all: build
 
-build: $(MODULE)
+build:
+	@tools/deps build $(LUA)
+	@$(MAKE) --no-print-directory $(MODULE)
 
 $(MODULE): $(SOURCES) $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -39,9 +42,11 @@ deps:
 	@tools/deps test
 
 test: deps
-	$(MAKE) --no-print-directory LUA=lua5.4 build
-	$(MAKE) --no-print-directory LUA=luajit build
-	tools/run-specs lua5.4 luajit
+	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so
+	@$(MAKE) --no-print-directory LUA=luajit build/luajit/humanitec/core.so
+	@$(MAKE) --no-print-directory LUA=lua5.1 build/lua5.1/humanitec/core.so
+	@$(MAKE) --no-print-directory LUA=lua5.3 build/lua5.3/humanitec/core.so
+	tools/run-specs lua5.4 luajit lua5.1 lua5.3
 
 # One interpreter only: make test-one LUA=luajit
 test-one: build
@@ -49,14 +54,14 @@ test-one: build
 
 demo:
 	@tools/deps demo
-	@$(MAKE) --no-print-directory LUA=lua5.4 build
+	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so
 	@tools/demo
 
 lint: deps
 	luacheck --quiet lua spec tools bin examples
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --suppress=toomanyconfigs $(CURL_CFLAGS) csrc
-	$(MAKE) --no-print-directory -B LUA=lua5.4 EXTRA_CFLAGS=-Werror build
+	$(MAKE) --no-print-directory -B LUA=lua5.4 EXTRA_CFLAGS=-Werror build/lua5.4/humanitec/core.so
 
 generate:
 	lua5.4 tools/gen-operations.lua $(SPEC)

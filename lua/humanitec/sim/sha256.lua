@@ -12,7 +12,7 @@ if has_bit and type(bitlib) == "table" and bitlib.band then
   -- LuaJIT's results are signed 32-bit; `% 2^32` brings them back to 0 .. 2^32-1 where it matters.
   band, bor, bxor, bnot = bitlib.band, bitlib.bor, bitlib.bxor, bitlib.bnot
   rshift, lshift = bitlib.rshift, bitlib.lshift
-else
+elseif _VERSION >= "Lua 5.3" then
   local chunk = assert(load([[
     local function band(a, b) return a & b & 0xffffffff end
     local function bor(a, b) return (a | b) & 0xffffffff end
@@ -23,6 +23,37 @@ else
     return band, bor, bxor, bnot, rshift, lshift
   ]]))
   band, bor, bxor, bnot, rshift, lshift = chunk()
+else
+  -- Plain Lua 5.1 has neither: arithmetic on 4-bit digits, with a table per operation. Slow, but ids are short.
+  local function digit_op(f)
+    local t = {}
+    for x = 0, 15 do
+      for y = 0, 15 do
+        local r, bit = 0, 1
+        for _ = 1, 4 do
+          r = r + f(x % (2 * bit) >= bit, y % (2 * bit) >= bit) * bit
+          bit = bit * 2
+        end
+        t[x * 16 + y] = r
+      end
+    end
+    return function(a, b)
+      a, b = a % 4294967296, b % 4294967296
+      local r, m = 0, 1
+      for _ = 1, 8 do
+        local x, y = a % 16, b % 16
+        r = r + t[x * 16 + y] * m
+        a, b, m = (a - x) / 16, (b - y) / 16, m * 16
+      end
+      return r
+    end
+  end
+  band = digit_op(function(x, y) return (x and y) and 1 or 0 end)
+  bor = digit_op(function(x, y) return (x or y) and 1 or 0 end)
+  bxor = digit_op(function(x, y) return (x ~= y) and 1 or 0 end)
+  bnot = function(a) return 4294967295 - a % 4294967296 end
+  rshift = function(a, n) return math.floor(a % 4294967296 / 2 ^ n) end
+  lshift = function(a, n) return a * 2 ^ n % 4294967296 end
 end
 
 local function u32(x)

@@ -1,0 +1,105 @@
+-- Starts Prism (@stoplight/prism-cli, installed by `tools/deps test` into build/npm) as a mock server for an
+-- OpenAPI document on loopback, and stops it again. Prism runs in a session of its own, so stopping it ends
+-- the whole process group it may have grown (node and anything it forks), and nothing else.
+local M = {}
+
+--- Where `tools/deps test` installs Prism, relative to the repository root.
+M.BIN = "build/npm/node_modules/.bin/prism"
+
+local function shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then
+    f:close()
+    return true
+  end
+  return false
+end
+
+local function read_all(path)
+  local f = io.open(path, "r")
+  if not f then return "" end
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+--- True when the Prism binary is installed.
+---@param bin? string
+---@return boolean
+function M.installed(bin)
+  return exists(bin or M.BIN)
+end
+
+--- Starts `prism mock` for `document` on 127.0.0.1 with a port the system picks, and waits (at most
+--- `wait_seconds`, default 60) for the line that says where it listens.
+--- Returns { url = "http://127.0.0.1:PORT", pid = <process group id>, log = <path>, stop = function },
+--- or nil and a message with the end of Prism's output.
+---@param document string path of the OpenAPI document
+---@param opts? {bin?: string, wait_seconds?: number}
+function M.start(document, opts)
+  opts = opts or {}
+  local bin = opts.bin or M.BIN
+  local wait_tenths = math.floor((opts.wait_seconds or 60) * 10)
+  local log = os.tmpname()
+  local pidfile = os.tmpname()
+  -- The inner shell writes its own pid (setsid makes it the leader of a new process group) and becomes Prism.
+  -- The outer shell polls Prism's log, bounded, and prints the URL: the read below returns when it exits.
+  local inner = "echo $$ > " .. shell_quote(pidfile) .. "; exec " .. shell_quote(bin)
+    .. " mock -h 127.0.0.1 -p 0 " .. shell_quote(document)
+  local script = table.concat({
+    "setsid sh -c " .. shell_quote(inner) .. " > " .. shell_quote(log) .. " 2>&1 < /dev/null &",
+    "child=$!",
+    "i=0",
+    "while [ $i -lt " .. wait_tenths .. " ]; do",
+    "  grep -q 'Prism is listening on' " .. shell_quote(log) .. " && break",
+    "  kill -0 $child 2>/dev/null || break",
+    "  sleep 0.1; i=$((i+1))",
+    "done",
+    "grep -o 'Prism is listening on http://[0-9.:]*' " .. shell_quote(log) .. " | head -n 1",
+  }, "\n")
+  local pipe = assert(io.popen(script, "r"))
+  local line = pipe:read("*a") or ""
+  pipe:close()
+  local pid = read_all(pidfile):match("^%s*(%d+)")
+  os.remove(pidfile)
+  local url = line:match("(http://127%.0%.0%.1:%d+)")
+
+  local server = { url = url, pid = pid, log = log }
+  function server.stop()
+    if server.pid then
+      -- The negative pid names the process group: Prism and whatever it started, nothing of ours.
+      os.execute("kill -TERM -- -" .. server.pid .. " 2>/dev/null")
+      os.execute("i=0; while kill -0 -- -" .. server.pid .. " 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; "
+        .. "i=$((i+1)); done; kill -KILL -- -" .. server.pid .. " 2>/dev/null")
+      server.pid = nil
+    end
+    if server.log then
+      os.remove(server.log)
+      server.log = nil
+    end
+  end
+
+  if not url then
+    local output = read_all(log)
+    server.stop()
+    return nil, "Prism did not start within " .. (wait_tenths / 10) .. " s; its output ended with:\n"
+      .. output:sub(-2000)
+  end
+  return server
+end
+
+--- The part of Prism's log written since `from` (a byte offset), and the new offset.
+---@param server table as returned by start
+---@param from? integer
+---@return string text
+---@return integer offset
+function M.log_since(server, from)
+  local text = server.log and read_all(server.log) or ""
+  return text:sub((from or 0) + 1), #text
+end
+
+return M
