@@ -423,6 +423,11 @@ Client.put = verb("PUT", true)
 ---@type fun(self: humanitec.Client, path: string, body?: any, opts?: table): any, humanitec.Response|humanitec.Error
 Client.patch = verb("PATCH", true)
 
+-- The workflow helpers (deploy, promote, set_values, run_pipeline, ...) are client methods too.
+for name, helper in pairs(require "humanitec.workflows") do
+  Client[name] = helper
+end
+
 --- Closes the client's connections. Later requests raise. Safe to call twice; also runs on `<close>`.
 function Client:close()
   if not self._closed then

@@ -88,6 +88,23 @@ function Session:request(method, url, header_lines, body, timeout)
   return status, out_headers, out_body, { total = latency, connect = 0, tls = 0, first_byte = latency }
 end
 
+--- The simulator's clock, so that the client's waiting helpers poll on it rather than on real time.
+---@return number
+function Session:now()
+  return self.sim:now()
+end
+
+--- Waiting in process moves the simulator's manual clock instead of sleeping: specs never wait for real. A
+--- simulator given a clock of its own (real time, say) is waited for in real time.
+---@param seconds number
+function Session:sleep(seconds)
+  if self.sim.manual_now then
+    self.sim:advance(seconds)
+  else
+    require("humanitec.core").sleep(seconds)
+  end
+end
+
 --- Closes the session; closing twice is harmless.
 function Session:close()
   self.closed = true
