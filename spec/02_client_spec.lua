@@ -57,6 +57,11 @@ describe("humanitec client", function()
       assert.same({ a = 1 }, json.decode(echo.body))
     end)
 
+    it("lets the caller's header replace a default of the same name", function()
+      local echo = assert(client:get("/echo", { headers = { accept = "application/x-yaml" } }))
+      assert.equals("application/x-yaml", echo.headers.accept) -- one value, not a list of two
+    end)
+
     it("rejects CR or LF in a header value, and an Authorization header of the caller's", function()
       assert.has_error(function()
         client:get("/echo", { headers = { ["X-A"] = "1\r\nX-B: 2" } })

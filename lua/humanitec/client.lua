@@ -75,15 +75,23 @@ local REQUEST_OPTIONS = {
 
 -- Header lines for one request: the client's defaults, then the caller's. Raises on a bad name or value.
 local function header_lines(defaults, extra, content_type)
+  if extra ~= nil and type(extra) ~= "table" then
+    error("bad option 'headers' (table expected, got " .. type(extra) .. ")", 4)
+  end
+  -- A header the caller gives replaces the default of that name (Accept, say), never joins it.
+  local overridden = {}
+  for name in pairs(extra or {}) do
+    if type(name) == "string" then overridden[name:lower()] = true end
+  end
   local lines = {}
-  for i = 1, #defaults do lines[i] = defaults[i] end
+  for i = 1, #defaults do
+    local name = defaults[i]:match("^([^:]+)")
+    if not overridden[name:lower()] then lines[#lines + 1] = defaults[i] end
+  end
   if content_type then
     lines[#lines + 1] = "Content-Type: " .. content_type
   end
   if extra ~= nil then
-    if type(extra) ~= "table" then
-      error("bad option 'headers' (table expected, got " .. type(extra) .. ")", 4)
-    end
     local names = {}
     for name in pairs(extra) do names[#names + 1] = name end
     table.sort(names, function(a, b) return tostring(a) < tostring(b) end)

@@ -59,6 +59,14 @@ function M.start(document, opts)
     "  kill -0 $child 2>/dev/null || break",
     "  sleep 0.1; i=$((i+1))",
     "done",
+    -- A watchdog in a session of its own (a signal to the test run's process group does not reach it) stops
+    -- Prism once the Lua process that started it is gone, should that process die before calling stop().
+    "group=$(cat " .. shell_quote(pidfile) .. " 2>/dev/null)",
+    "if [ -n \"$group\" ]; then",
+    "  setsid sh -c " .. shell_quote("while kill -0 \"$1\" 2>/dev/null && kill -0 -\"$2\" 2>/dev/null; do sleep 1; "
+      .. "done; kill -0 \"$1\" 2>/dev/null || kill -TERM -\"$2\" 2>/dev/null") .. " watchdog $PPID \"$group\" "
+      .. "> /dev/null 2>&1 < /dev/null &",
+    "fi",
     "grep -o 'Prism is listening on http://[0-9.:]*' " .. shell_quote(log) .. " | head -n 1",
   }, "\n")
   local pipe = assert(io.popen(script, "r"))
@@ -72,9 +80,10 @@ function M.start(document, opts)
   function server.stop()
     if server.pid then
       -- The negative pid names the process group: Prism and whatever it started, nothing of ours.
-      os.execute("kill -TERM -- -" .. server.pid .. " 2>/dev/null")
-      os.execute("i=0; while kill -0 -- -" .. server.pid .. " 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; "
-        .. "i=$((i+1)); done; kill -KILL -- -" .. server.pid .. " 2>/dev/null")
+      -- (sh's own kill: a negative pid after the signal is a group; dash has no `--`.)
+      local group = "-" .. server.pid
+      os.execute("kill -TERM " .. group .. " 2>/dev/null; i=0; while kill -0 " .. group .. " 2>/dev/null && "
+        .. "[ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; kill -KILL " .. group .. " 2>/dev/null")
       server.pid = nil
     end
     if server.log then
@@ -90,16 +99,6 @@ function M.start(document, opts)
       .. output:sub(-2000)
   end
   return server
-end
-
---- The part of Prism's log written since `from` (a byte offset), and the new offset.
----@param server table as returned by start
----@param from? integer
----@return string text
----@return integer offset
-function M.log_since(server, from)
-  local text = server.log and read_all(server.log) or ""
-  return text:sub((from or 0) + 1), #text
 end
 
 return M
