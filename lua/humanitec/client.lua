@@ -6,6 +6,7 @@ local calls = require "humanitec.calls"
 local config = require "humanitec.config"
 local errors = require "humanitec.errors"
 local json = require "humanitec.json"
+local retry = require "humanitec.retry"
 local url_codec = require "humanitec.url"
 
 local M = {}
@@ -70,7 +71,7 @@ function Client.__index(_, key)
 end
 
 local REQUEST_OPTIONS = {
-  query = true, body = true, raw_body = true, content_type = true, headers = true, timeout = true,
+  query = true, body = true, raw_body = true, content_type = true, headers = true, timeout = true, retries = true,
 }
 
 -- Header lines for one request: the client's defaults, then the caller's. Raises on a bad name or value.
@@ -124,98 +125,103 @@ local function is_json(content_type)
   return media == "application/json" or media:find("%+json$") ~= nil
 end
 
---- Sends one request. `path` is relative to the client's URL and starts with "/".
----@param method string "GET", "POST", ...
----@param path string e.g. "/orgs/acme/apps"
----@param opts? humanitec.RequestOptions query, body, raw_body, content_type, headers, timeout
----@return any data decoded JSON, the body as a string for other content types, or true for an empty body
----@return humanitec.Response|humanitec.Error response or error
-function Client:request(method, path, opts)
+-- Checks one request's arguments and builds what the session needs; raises at `level` on a programmer error.
+local function prepare(self, method, path, opts, fname, level)
   if getmetatable(self) ~= Client then
-    error("bad self to 'request' (a humanitec client expected; call it as client:request(...))", 2)
+    error(("bad self to '%s' (a humanitec client expected; call it as client:%s(...))"):format(fname, fname), level)
   end
   if type(method) ~= "string" or not method:find("^%a+$") then
-    error("bad argument #1 to 'request' (HTTP method expected, got " .. tostring(method) .. ")", 2)
+    error(("bad argument #1 to '%s' (HTTP method expected, got %s)"):format(fname, tostring(method)), level)
   end
   method = method:upper()
   if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
-    error("bad argument #2 to 'request' (path starting with '/' expected, got " .. tostring(path) .. ")", 2)
+    error(("bad argument #2 to '%s' (path starting with '/' expected, got %s)"):format(fname, tostring(path)), level)
   end
   if path:find("[%s%z#]") then
-    error("bad argument #2 to 'request' (path must not contain white space, NUL or '#')", 2)
+    error(("bad argument #2 to '%s' (path must not contain white space, NUL or '#')"):format(fname), level)
   end
   if opts == nil then
     opts = {}
   elseif type(opts) ~= "table" then
-    error("bad argument #3 to 'request' (table expected, got " .. type(opts) .. ")", 2)
+    error(("bad argument #3 to '%s' (table expected, got %s)"):format(fname, type(opts)), level)
   end
   for k in pairs(opts) do
     if not REQUEST_OPTIONS[k] then
-      error(("bad argument #3 to 'request' (unknown option '%s')"):format(tostring(k)), 2)
+      error(("bad argument #3 to '%s' (unknown option '%s')"):format(fname, tostring(k)), level)
     end
   end
   if self._closed then
-    error("attempt to use a closed humanitec client", 2)
+    error("attempt to use a closed humanitec client", level)
   end
 
   local body, content_type
   if opts.raw_body ~= nil then
     if opts.body ~= nil then
-      error("bad argument #3 to 'request' (give body or raw_body, not both)", 2)
+      error(("bad argument #3 to '%s' (give body or raw_body, not both)"):format(fname), level)
     end
     if type(opts.raw_body) ~= "string" then
-      error("bad option 'raw_body' (string expected, got " .. type(opts.raw_body) .. ")", 2)
+      error("bad option 'raw_body' (string expected, got " .. type(opts.raw_body) .. ")", level)
     end
     body = opts.raw_body
     content_type = opts.content_type or "application/octet-stream"
   elseif opts.body ~= nil then
     local ok, encoded = pcall(json.encode, opts.body)
     if not ok then
-      error("bad option 'body' (cannot encode as JSON: " .. tostring(encoded) .. ")", 2)
+      error("bad option 'body' (cannot encode as JSON: " .. tostring(encoded) .. ")", level)
     end
     body = encoded
     content_type = opts.content_type or "application/json"
   end
   if content_type ~= nil and (type(content_type) ~= "string" or content_type:find("[\r\n%z]")) then
-    error("bad option 'content_type' (a string without CR, LF or NUL expected)", 2)
+    error("bad option 'content_type' (a string without CR, LF or NUL expected)", level)
   end
   local timeout = opts.timeout
   if timeout == nil then
     timeout = self._timeout
   elseif type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
-    error("bad option 'timeout' (non-negative number expected)", 2)
+    error("bad option 'timeout' (non-negative number expected)", level)
+  end
+  local policy = self._retries
+  if opts.retries ~= nil then
+    policy = retry.policy(opts.retries, fname, level + 1)
   end
   local ok, query = pcall(url_codec.query, opts.query)
-  if not ok then error(query, 2) end
-  local url = self.url .. path .. query
-  local headers = header_lines(self._headers, opts.headers, content_type)
-
-  local plain_path = path:match("^[^?]*")
-  if self._config_error then
-    return nil, errors.new { kind = "config", message = self._config_error, method = method, path = plain_path }
+  if not ok then error(query, level) end
+  local has_key = false
+  for name in pairs(opts.headers or {}) do
+    if type(name) == "string" and name:lower() == "idempotency-key" then has_key = true end
   end
+  return {
+    method = method,
+    url = self.url .. path .. query,
+    path = path:match("^[^?]*"),
+    headers = header_lines(self._headers, opts.headers, content_type),
+    body = body,
+    timeout = timeout,
+    retries = policy,
+    repeatable = retry.repeatable(method, has_key),
+  }
+end
 
-  local session = self._session
-  local status, res_headers, res_body, info = session:request(method, url, headers, body, timeout)
-  if self._on_trace then
-    local trace = info -- on failure the trace, if any, is the fourth value
-    if status then trace = info and info.trace end
-    if type(trace) == "string" and trace ~= "" then
-      self._on_trace(trace)
-    end
-  end
+local function first_value(headers, name)
+  local v = headers[name]
+  if type(v) == "table" then return v[1] end
+  return v
+end
+
+-- Turns what the session answered into the call's result: data and response, or nil and an error.
+local function finish(self, req, status, res_headers, res_body, info)
   if not status then
     local message, kind = res_headers, res_body
     return nil, errors.new {
-      kind = kind or "transport", message = self:_redact(message), method = method, path = plain_path,
+      kind = kind or "transport", message = self:_redact(message), method = req.method, path = req.path,
     }
   end
 
   local response = setmetatable({
-    status = status, headers = res_headers, body = res_body, timings = info, method = method, url = url,
+    status = status, headers = res_headers, body = res_body, timings = info, method = req.method, url = req.url,
   }, Response)
-  local res_type = res_headers["content-type"]
-  if type(res_type) == "table" then res_type = res_type[1] end
+  local res_type = first_value(res_headers, "content-type")
 
   if status >= 200 and status < 300 then
     if res_body == "" then
@@ -228,7 +234,7 @@ function Client:request(method, path, opts)
     if decode_error then
       return nil, errors.new {
         kind = "decode", status = status, message = "invalid JSON in the response: " .. decode_error,
-        method = method, path = plain_path, headers = res_headers,
+        method = req.method, path = req.path, headers = res_headers,
       }
     end
     return data, response
@@ -243,10 +249,89 @@ function Client:request(method, path, opts)
   local fields = errors.from_body(status, data, text)
   fields.kind = "http"
   fields.status = status
-  fields.method = method
-  fields.path = plain_path
+  fields.method = req.method
+  fields.path = req.path
   fields.headers = res_headers
   return nil, errors.new(fields)
+end
+
+-- Sends a prepared request, retrying as its policy allows, and finishes it.
+local function send(self, req)
+  local session = self._session
+  local policy = req.retries
+  local now, sleep = self:_clock()
+  local deadline = policy and policy.deadline and now() + policy.deadline
+  local attempt, spent, out_of_budget = 0, 0, false
+  while true do
+    attempt = attempt + 1
+    local timeout = req.timeout
+    if deadline then
+      -- The last attempt gets what is left of the call's deadline, no more.
+      local left = math.max(deadline - now(), 0.001)
+      if timeout == 0 or timeout > left then timeout = left end
+    end
+    local status, res_headers, res_body, info = session:request(req.method, req.url, req.headers, req.body, timeout)
+    if self._on_trace then
+      local trace = info -- on failure the trace, if any, is the fourth value
+      if status then trace = info and info.trace end
+      if type(trace) == "string" and trace ~= "" then
+        self._on_trace(trace)
+      end
+    end
+    local again = policy and req.repeatable and attempt < policy.attempts
+      and retry.retryable(status, not status and res_body or nil)
+    if again then
+      local wait = retry.delay(policy, attempt, status and first_value(res_headers, "retry-after") or nil)
+      if deadline and now() + wait >= deadline then
+        again = false
+      else
+        local cost = retry.spend(self._budget, not status and res_body or nil)
+        if cost then
+          spent = spent + cost
+          sleep(wait)
+        else
+          again, out_of_budget = false, true
+        end
+      end
+    end
+    if not again then
+      if status and status >= 200 and status < 300 then
+        retry.refund(self._budget, spent)
+      end
+      local data, result = finish(self, req, status, res_headers, res_body, info)
+      result.attempts = attempt
+      if data == nil and out_of_budget then result.retry_budget_exhausted = true end
+      return data, result
+    end
+  end
+end
+
+--- Sends one request. `path` is relative to the client's URL and starts with "/". Failures worth another try
+--- are retried as the client's (or this call's) `retries` policy says; `err.attempts` tells how many were made.
+---@param method string "GET", "POST", ...
+---@param path string e.g. "/orgs/acme/apps"
+---@param opts? humanitec.RequestOptions query, body, raw_body, content_type, headers, timeout, retries
+---@return any data decoded JSON, the body as a string for other content types, or true for an empty body
+---@return humanitec.Response|humanitec.Error response or error
+function Client:request(method, path, opts)
+  local req = prepare(self, method, path, opts, "request", 3)
+  if self._config_error then
+    return nil, errors.new { kind = "config", message = self._config_error, method = req.method, path = req.path,
+      attempts = 0 }
+  end
+  return send(self, req)
+end
+
+--- The clock waits run on: the session's own when it has one (the simulator's), else the core's monotonic one.
+---@return fun(): number now
+---@return fun(seconds: number) sleep
+function Client:_clock()
+  local session = self._session
+  if session.now and session.sleep then
+    return function() return session:now() end, function(seconds) session:sleep(seconds) end
+  end
+  local core = require "humanitec.core"
+  return core.now, core.sleep
 end
 
 --- Calls an operation of the API by its name or operationId, with the spec's parameter names; `orgId` defaults
@@ -498,6 +583,8 @@ function M.new(opts)
     _timeout = settings.timeout,
     _on_trace = settings.on_trace,
     _config_error = settings.config_error,
+    _retries = settings.retries,
+    _budget = retry.budget(),
     _closed = false,
   }, Client)
 end

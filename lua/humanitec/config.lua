@@ -3,6 +3,8 @@
 -- Precedence, highest first: the options given to `humanitec.new`, the environment (`HUMANITEC_TOKEN`,
 -- `HUMANITEC_ORG`, `HUMANITEC_API_PREFIX`), the humctl configuration file (`~/.humctl`, or the path in
 -- `config_file` or `HUMCTL_CONFIG`; keys `token`, `org`, `apiPrefix`), then the defaults.
+local retry = require "humanitec.retry"
+
 local M = {}
 
 M.DEFAULT_URL = "https://api.humanitec.io"
@@ -24,6 +26,7 @@ local OPTION_TYPES = {
   config_file = "string",
   transport = "table",
   on_trace = "function",
+  retries = "table", -- or false: no retries
 }
 
 --- Reads the top-level `key: value` pairs of a humctl configuration file. humctl writes a flat YAML mapping of
@@ -81,7 +84,7 @@ end
 local function check_option(opts, key, want)
   local v = opts[key]
   if v == nil then return end
-  if key == "token" and v == false then return end
+  if (key == "token" or key == "retries") and v == false then return end
   if type(v) ~= want then
     error(("bad option '%s' to 'humanitec.new' (%s expected, got %s)"):format(key, want, type(v)), 4)
   end
@@ -139,6 +142,7 @@ function M.resolve(opts, getenv)
     max_body = opts.max_body,
     transport = opts.transport,
     on_trace = opts.on_trace,
+    retries = retry.policy(opts.retries, "humanitec.new", 4),
     config_error = file_error,
   }
   settings.url = settings.url:gsub("/+$", "")

@@ -107,14 +107,8 @@ end
 
 -- ---- the clock ------------------------------------------------------------------------------------------------
 
--- The session's clock when it has one (the simulator's), otherwise the core's monotonic clock.
 local function clock(self)
-  local session = self._session
-  if session.now and session.sleep then
-    return function() return session:now() end, function(s) session:sleep(s) end
-  end
-  local core = require "humanitec.core"
-  return core.now, core.sleep
+  return self:_clock()
 end
 
 -- Calls `poll()` until it returns a non-nil first value or an error, sleeping between calls on a backing-off
