@@ -17,6 +17,7 @@ local simulator of the API for tests. A small C core on libcurl keeps the bearer
 dependencies = {
   "lua >= 5.1",
   "lua-cjson",
+  "argparse", -- for bin/humanitec
 }
 external_dependencies = {
   CURL = { header = "curl/curl.h", library = "curl" },
@@ -32,13 +33,16 @@ build = {
     },
     ["humanitec"] = "lua/humanitec/init.lua",
     ["humanitec.calls"] = "lua/humanitec/calls.lua",
+    ["humanitec.cli"] = "lua/humanitec/cli.lua",
     ["humanitec.client"] = "lua/humanitec/client.lua",
     ["humanitec.config"] = "lua/humanitec/config.lua",
     ["humanitec.errors"] = "lua/humanitec/errors.lua",
     ["humanitec.json"] = "lua/humanitec/json.lua",
     ["humanitec.operations"] = "lua/humanitec/operations.lua",
+    ["humanitec.retry"] = "lua/humanitec/retry.lua",
     ["humanitec.types"] = "lua/humanitec/types.lua",
     ["humanitec.url"] = "lua/humanitec/url.lua",
+    ["humanitec.workflows"] = "lua/humanitec/workflows.lua",
     ["humanitec.sim"] = "lua/humanitec/sim/init.lua",
     ["humanitec.sim.apps"] = "lua/humanitec/sim/apps.lua",
     ["humanitec.sim.deltas"] = "lua/humanitec/sim/deltas.lua",
@@ -57,7 +61,7 @@ build = {
     ["humanitec.sim.values"] = "lua/humanitec/sim/values.lua",
   },
   install = {
-    bin = { ["humanitec-sim"] = "bin/humanitec-sim" },
+    bin = { ["humanitec"] = "bin/humanitec", ["humanitec-sim"] = "bin/humanitec-sim" },
   },
 }
 test = {
