@@ -15,8 +15,7 @@ void hum_buffer_init(hum_buffer *b, size_t limit) {
 }
 
 int hum_buffer_append(hum_buffer *b, const void *data, size_t size) {
-  if (size > b->limit || b->len > b->limit - size)
-    return HUM_BUFFER_FULL;
+  if (size > b->limit || b->len > b->limit - size) return HUM_BUFFER_FULL;
   if (b->len + size > b->cap) {
     size_t cap = b->cap ? b->cap : 1024;
     while (cap < b->len + size) {
@@ -26,14 +25,13 @@ int hum_buffer_append(hum_buffer *b, const void *data, size_t size) {
       }
       cap *= 2;
     }
+    if (cap > b->limit) cap = b->limit; /* never allocate past what the cap lets in */
     char *grown = realloc(b->data, cap);
-    if (grown == NULL)
-      return HUM_BUFFER_NOMEM;
+    if (grown == NULL) return HUM_BUFFER_NOMEM;
     b->data = grown;
     b->cap = cap;
   }
-  if (size > 0)
-    memcpy(b->data + b->len, data, size);
+  if (size > 0) memcpy(b->data + b->len, data, size);
   b->len += size;
   return HUM_BUFFER_OK;
 }

@@ -9,7 +9,7 @@
 #define hum_rawlen(L, i) lua_objlen((L), (i))
 
 /* luaL_setfuncs with no upvalues: all the core needs. */
-static void hum_setfuncs(lua_State *L, const luaL_Reg *l) {
+static inline void hum_setfuncs(lua_State *L, const luaL_Reg *l) {
   for (; l->name != NULL; l++) {
     lua_pushcfunction(L, l->func);
     lua_setfield(L, -2, l->name);

@@ -40,8 +40,7 @@ static int core_now(lua_State *L) {
 /* core.sleep(seconds): blocks the thread; what waiting helpers use between polls in plain scripts. */
 static int core_sleep(lua_State *L) {
   lua_Number seconds = luaL_checknumber(L, 1);
-  if (!(seconds >= 0))
-    return luaL_argerror(L, 1, "must be a non-negative number");
+  if (!(seconds >= 0)) return luaL_argerror(L, 1, "must be a non-negative number");
   struct timespec ts;
   ts.tv_sec = (time_t)seconds;
   ts.tv_nsec = (long)((seconds - (lua_Number)ts.tv_sec) * 1e9);
@@ -65,8 +64,7 @@ int luaopen_humanitec_core(lua_State *L) {
   const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
   if (info->version_num < HUM_MIN_CURL)
     return luaL_error(L, "humanitec.core needs libcurl 7.61.0 or newer, found %s", info->version);
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-    return luaL_error(L, "curl_global_init failed");
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return luaL_error(L, "curl_global_init failed");
   hum_session_register(L);
   lua_newtable(L);
   hum_setfuncs(L, core_functions);

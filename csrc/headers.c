@@ -7,34 +7,39 @@ static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == 
 
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
+/* Case-insensitive: does data[0..len) contain `needle` (lowercase)? */
+static int contains_ci(const char *data, size_t len, const char *needle) {
+  size_t n = strlen(needle);
+  for (size_t i = 0; i + n <= len; i++) {
+    size_t k = 0;
+    while (k < n && lower(data[i + k]) == needle[k]) k++;
+    if (k == n) return 1;
+  }
+  return 0;
+}
+
 /* Case-insensitive: does data[0..len) start with `prefix` (lowercase)? */
 static int starts_with_ci(const char *data, size_t len, const char *prefix) {
   size_t n = strlen(prefix);
-  if (len < n)
-    return 0;
+  if (len < n) return 0;
   for (size_t i = 0; i < n; i++)
-    if (lower(data[i]) != prefix[i])
-      return 0;
+    if (lower(data[i]) != prefix[i]) return 0;
   return 1;
 }
 
 int hum_headers_add_line(hum_buffer *out, const char *line, size_t len) {
-  while (len > 0 && is_space(line[len - 1]))
-    len--;
-  if (len == 0)
-    return HUM_BUFFER_OK;
+  while (len > 0 && is_space(line[len - 1])) len--;
+  if (len == 0) return HUM_BUFFER_OK;
   if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
     out->len = 0;
     return HUM_BUFFER_OK;
   }
   const char *colon = memchr(line, ':', len);
-  if (colon == NULL || colon == line)
-    return HUM_BUFFER_OK;
+  if (colon == NULL || colon == line) return HUM_BUFFER_OK;
   size_t name_len = (size_t)(colon - line);
   /* A name with white space in it (or an obsolete folded continuation line) is not a header field. */
   for (size_t i = 0; i < name_len; i++)
-    if (is_space(line[i]) || line[i] == '\0')
-      return HUM_BUFFER_OK;
+    if (is_space(line[i]) || line[i] == '\0') return HUM_BUFFER_OK;
   const char *value = colon + 1;
   size_t value_len = len - name_len - 1;
   while (value_len > 0 && is_space(*value)) {
@@ -42,23 +47,18 @@ int hum_headers_add_line(hum_buffer *out, const char *line, size_t len) {
     value_len--;
   }
   /* Room for name, value and both terminators, checked up front so a full buffer never holds half a pair. */
-  if (out->len + name_len + value_len + 2 > out->limit)
-    return HUM_BUFFER_FULL;
+  if (out->len + name_len + value_len + 2 > out->limit) return HUM_BUFFER_FULL;
   char name[64];
   for (size_t done = 0; done < name_len;) {
     size_t chunk = name_len - done < sizeof name ? name_len - done : sizeof name;
-    for (size_t i = 0; i < chunk; i++)
-      name[i] = lower(line[done + i]);
+    for (size_t i = 0; i < chunk; i++) name[i] = lower(line[done + i]);
     int rc = hum_buffer_append(out, name, chunk);
-    if (rc != HUM_BUFFER_OK)
-      return rc;
+    if (rc != HUM_BUFFER_OK) return rc;
     done += chunk;
   }
   int rc = hum_buffer_append(out, "", 1);
-  if (rc == HUM_BUFFER_OK)
-    rc = hum_buffer_append(out, value, value_len);
-  if (rc == HUM_BUFFER_OK)
-    rc = hum_buffer_append(out, "", 1);
+  if (rc == HUM_BUFFER_OK) rc = hum_buffer_append(out, value, value_len);
+  if (rc == HUM_BUFFER_OK) rc = hum_buffer_append(out, "", 1);
   return rc;
 }
 
@@ -71,10 +71,8 @@ static int append_masked(hum_buffer *out, const char *data, size_t len, const ch
   if (secret_len > 0) {
     for (size_t i = 0; i + secret_len <= len;) {
       if (memcmp(data + i, secret, secret_len) == 0) {
-        if (hum_buffer_append(out, data + start, i - start) != HUM_BUFFER_OK)
-          return -1;
-        if (hum_buffer_append(out, REDACTED, sizeof REDACTED - 1) != HUM_BUFFER_OK)
-          return -1;
+        if (hum_buffer_append(out, data + start, i - start) != HUM_BUFFER_OK) return -1;
+        if (hum_buffer_append(out, REDACTED, sizeof REDACTED - 1) != HUM_BUFFER_OK) return -1;
         i += secret_len;
         start = i;
       } else {
@@ -93,28 +91,26 @@ void hum_trace_append(hum_buffer *out, const char *prefix, const char *data, siz
     const char *nl = memchr(data + pos, '\n', size - pos);
     size_t end = nl ? (size_t)(nl - data) : size;
     size_t len = end - pos;
-    while (len > 0 && data[pos + len - 1] == '\r')
-      len--;
+    while (len > 0 && data[pos + len - 1] == '\r') len--;
     const char *line = data + pos;
     if (len == 0) { /* the blank line that ends a header block says nothing */
       pos = end + 1;
       continue;
     }
-    if (hum_buffer_append(out, prefix, prefix_len) != HUM_BUFFER_OK)
-      return;
+    if (hum_buffer_append(out, prefix, prefix_len) != HUM_BUFFER_OK) return;
     if (starts_with_ci(line, len, "authorization:") || starts_with_ci(line, len, "proxy-authorization:")) {
       const char *colon = memchr(line, ':', len);
-      if (hum_buffer_append(out, line, (size_t)(colon - line) + 1) != HUM_BUFFER_OK)
-        return;
-      if (hum_buffer_append(out, " ", 1) != HUM_BUFFER_OK)
-        return;
-      if (hum_buffer_append(out, REDACTED, sizeof REDACTED - 1) != HUM_BUFFER_OK)
-        return;
+      if (hum_buffer_append(out, line, (size_t)(colon - line) + 1) != HUM_BUFFER_OK) return;
+      if (hum_buffer_append(out, " ", 1) != HUM_BUFFER_OK) return;
+      if (hum_buffer_append(out, REDACTED, sizeof REDACTED - 1) != HUM_BUFFER_OK) return;
+    } else if (contains_ci(line, len, "authorization")) {
+      /* Any other line about the header (libcurl's HTTP/2 text "h2h3 [authorization: Bearer ...]", say),
+       * where a long token may also have been cut short, so masking the whole token would miss it. */
+      if (hum_buffer_append(out, REDACTED, sizeof REDACTED - 1) != HUM_BUFFER_OK) return;
     } else if (append_masked(out, line, len, secret) != 0) {
       return;
     }
-    if (hum_buffer_append(out, "\n", 1) != HUM_BUFFER_OK)
-      return;
+    if (hum_buffer_append(out, "\n", 1) != HUM_BUFFER_OK) return;
     pos = end + 1;
   }
 }

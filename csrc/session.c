@@ -1,30 +1,51 @@
-/* The session userdata: one libcurl easy handle reused across requests (keep-alive, TLS session reuse), the
- * settings every request applies, and the bearer token, which stays here and is never handed back to Lua.
+/* The session userdata: the settings every request applies, the bearer token (which stays here and is never
+ * handed back to Lua), and one libcurl easy handle reused by blocking requests (keep-alive, TLS session
+ * reuse). multi.c adds the transfers that run many at once.
  *
  * Lua never runs inside a libcurl callback: the callbacks below only copy bytes into buffers owned by the
- * transfer, and results are pushed to Lua after curl_easy_perform has returned. Environmental failures come
- * back as `nil, message, kind`; misuse (bad arguments, a closed session) raises. */
+ * transfer, and results are pushed to Lua after libcurl has returned. Environmental failures come back as
+ * `nil, message, kind`; misuse (bad arguments, a closed session) raises, always before the session is
+ * entered, so a raise never leaves it marked busy. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c99 */
+
 #include "session.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compat.h"
 #include "headers.h"
 
 #define HUM_DEFAULT_MAX_BODY ((curl_off_t)64 * 1024 * 1024)
+#define HUM_MAX_BODY_LIMIT ((curl_off_t)1 << 62)
 #define HUM_HEAD_LIMIT ((size_t)256 * 1024) /* all response headers together */
 #define HUM_TRACE_LIMIT ((size_t)1024 * 1024)
+/* Longer waits are clamped to this (about 23 days), so every time in milliseconds fits a long. */
+#define HUM_MAX_SECONDS 2000000.0
+
+double hum_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Seconds as libcurl's milliseconds: 0 stays "no limit", anything above 0 is at least 1 ms. */
+static long seconds_to_ms(double seconds) {
+  if (!(seconds > 0)) return 0;
+  if (seconds > HUM_MAX_SECONDS) seconds = HUM_MAX_SECONDS;
+  long ms = (long)ceil(seconds * 1000.0);
+  return ms < 1 ? 1 : ms;
+}
 
 /* ---- settings ---------------------------------------------------------------------------------------- */
 
 static void wipe(char *s) {
-  if (s == NULL)
-    return;
+  if (s == NULL) return;
   /* volatile so the compiler cannot drop the stores as dead before free */
   volatile char *p = s;
-  while (*p)
-    *p++ = 0;
+  while (*p) *p++ = 0;
 }
 
 static void settings_free(hum_settings *s) {
@@ -45,18 +66,18 @@ static char *option_string(lua_State *L, const char *name) {
   if (strlen(s) != len || strpbrk(s, "\r\n") != NULL)
     luaL_error(L, "bad option '%s' (must not contain CR, LF or NUL)", name);
   char *copy = malloc(len + 1);
-  if (copy == NULL)
-    luaL_error(L, "not enough memory");
+  if (copy == NULL) luaL_error(L, "not enough memory");
   memcpy(copy, s, len + 1);
   return copy;
 }
 
+/* A finite number of at least `min`; raises naming the option otherwise. */
 static double option_number(lua_State *L, const char *name, double min) {
   if (lua_type(L, -1) != LUA_TNUMBER)
     luaL_error(L, "bad option '%s' (number expected, got %s)", name, luaL_typename(L, -1));
-  double v = lua_tonumber(L, -1);
-  if (!(v >= min))
-    luaL_error(L, "bad option '%s' (must be at least %f)", name, min);
+  double v = (double)lua_tonumber(L, -1);
+  if (!(v >= min) || !isfinite(v))
+    luaL_error(L, "bad option '%s' (must be a finite number, at least %f)", name, min);
   return v;
 }
 
@@ -71,24 +92,26 @@ static int option_boolean(lua_State *L, const char *name) {
 static void read_settings(lua_State *L, int idx, hum_settings *s) {
   s->max_body = HUM_DEFAULT_MAX_BODY;
   s->connect_timeout_ms = 10000;
-  if (lua_isnoneornil(L, idx))
-    return;
+  if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
-    if (lua_type(L, -2) != LUA_TSTRING)
-      luaL_error(L, "bad option (string keys expected)");
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "bad option (string keys expected)");
     const char *key = lua_tostring(L, -2);
     if (strcmp(key, "token") == 0) {
+      free(s->token);
       s->token = option_string(L, key);
     } else if (strcmp(key, "ca_file") == 0) {
+      free(s->ca_file);
       s->ca_file = option_string(L, key);
     } else if (strcmp(key, "ca_path") == 0) {
+      free(s->ca_path);
       s->ca_path = option_string(L, key);
     } else if (strcmp(key, "connect_timeout") == 0) {
-      s->connect_timeout_ms = (long)(option_number(L, key, 0) * 1000.0);
+      s->connect_timeout_ms = seconds_to_ms(option_number(L, key, 0));
     } else if (strcmp(key, "max_body") == 0) {
-      s->max_body = (curl_off_t)option_number(L, key, 1);
+      double v = option_number(L, key, 1);
+      s->max_body = v >= (double)HUM_MAX_BODY_LIMIT ? HUM_MAX_BODY_LIMIT : (curl_off_t)v;
     } else if (strcmp(key, "insecure") == 0) {
       s->insecure = option_boolean(L, key);
     } else if (strcmp(key, "trace") == 0) {
@@ -107,8 +130,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
   size_t n = size * nmemb;
   t->got_bytes = 1;
   int rc = hum_buffer_append(&t->body, data, n);
-  if (rc == HUM_BUFFER_OK)
-    return n;
+  if (rc == HUM_BUFFER_OK) return n;
   if (rc == HUM_BUFFER_FULL)
     t->too_large = 1;
   else
@@ -121,8 +143,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
   size_t n = size * nmemb;
   t->got_bytes = 1;
   int rc = hum_headers_add_line(&t->head, data, n);
-  if (rc == HUM_BUFFER_OK)
-    return n;
+  if (rc == HUM_BUFFER_OK) return n;
   if (rc == HUM_BUFFER_FULL)
     t->head_full = 1;
   else
@@ -146,10 +167,11 @@ static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, voi
 
 /* ---- transfers ----------------------------------------------------------------------------------------- */
 
-static int transfer_init(hum_transfer *t, const hum_settings *s) {
-  t->settings = s;
+int hum_transfer_init(hum_transfer *t, hum_session *s) {
+  t->settings = &s->settings;
+  t->share = s->share;
   t->headers = NULL;
-  hum_buffer_init(&t->body, (size_t)s->max_body);
+  hum_buffer_init(&t->body, (size_t)s->settings.max_body);
   hum_buffer_init(&t->head, HUM_HEAD_LIMIT);
   hum_buffer_init(&t->trace, HUM_TRACE_LIMIT);
   t->easy = curl_easy_init();
@@ -157,7 +179,7 @@ static int transfer_init(hum_transfer *t, const hum_settings *s) {
 }
 
 /* Drops what one request left behind; keeps the easy handle and its connections. */
-static void transfer_clear(hum_transfer *t) {
+void hum_transfer_clear(hum_transfer *t) {
   curl_slist_free_all(t->headers);
   t->headers = NULL;
   hum_buffer_reset(&t->body);
@@ -167,13 +189,12 @@ static void transfer_clear(hum_transfer *t) {
   t->errbuf[0] = '\0';
 }
 
-static void transfer_free(hum_transfer *t) {
-  transfer_clear(t);
+void hum_transfer_free(hum_transfer *t) {
+  hum_transfer_clear(t);
   hum_buffer_free(&t->body);
   hum_buffer_free(&t->head);
   hum_buffer_free(&t->trace);
-  if (t->easy)
-    curl_easy_cleanup(t->easy);
+  if (t->easy) curl_easy_cleanup(t->easy);
   t->easy = NULL;
 }
 
@@ -198,15 +219,13 @@ static void apply_settings(hum_transfer *t) {
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl can decode */
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  if (has_http2())
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  if (has_http2()) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  if (t->share) curl_easy_setopt(e, CURLOPT_SHARE, t->share);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->insecure ? 0L : 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->insecure ? 0L : 2L);
-  if (s->ca_file)
-    curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
-  if (s->ca_path)
-    curl_easy_setopt(e, CURLOPT_CAPATH, s->ca_path);
+  if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
+  if (s->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, s->ca_path);
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, s->max_body);
   if (s->token) {
     /* libcurl writes the Authorization header itself, and only to the host the request was made to. */
@@ -218,6 +237,7 @@ static void apply_settings(hum_transfer *t) {
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)t);
   if (s->trace) {
     curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
     curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
@@ -226,69 +246,117 @@ static void apply_settings(hum_transfer *t) {
 }
 
 static int valid_method(const char *m, size_t len) {
-  if (len == 0 || len > 32)
-    return 0;
+  if (len == 0 || len > 32) return 0;
   for (size_t i = 0; i < len; i++)
-    if (m[i] < 'A' || m[i] > 'Z')
-      return 0;
+    if (m[i] < 'A' || m[i] > 'Z') return 0;
   return 1;
 }
 
 static int starts_with_ci(const char *s, const char *prefix) {
   for (; *prefix; s++, prefix++) {
     char c = (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
-    if (c != *prefix)
-      return 0;
+    if (c != *prefix) return 0;
   }
   return 1;
 }
 
-/* Builds the request's header list from the Lua array at `idx`. Raises on a bad entry; the list built so far
- * hangs off the transfer, so it is freed by the next request or by close. */
-static void set_request_headers(lua_State *L, hum_transfer *t, int idx, int has_body) {
-  struct curl_slist *next;
-  if (!lua_isnoneornil(L, idx)) {
-    luaL_checktype(L, idx, LUA_TTABLE);
-    size_t n = hum_rawlen(L, idx);
-    for (size_t i = 1; i <= n; i++) {
-      lua_rawgeti(L, idx, (int)i);
-      if (lua_type(L, -1) != LUA_TSTRING)
-        luaL_error(L, "bad header #%d (string expected, got %s)", (int)i, luaL_typename(L, -1));
-      size_t len;
-      const char *h = lua_tolstring(L, -1, &len);
-      if (strlen(h) != len || strpbrk(h, "\r\n") != NULL)
-        luaL_error(L, "bad header #%d (must not contain CR, LF or NUL)", (int)i);
-      if (memchr(h, ':', len) == NULL)
-        luaL_error(L, "bad header #%d (expected 'Name: value')", (int)i);
-      if (starts_with_ci(h, "authorization:"))
-        luaL_error(L, "bad header #%d (Authorization comes from the session's token)", (int)i);
-      next = curl_slist_append(t->headers, h);
-      if (next == NULL)
-        luaL_error(L, "not enough memory");
-      t->headers = next;
-      lua_pop(L, 1);
-    }
-  }
-  /* No "Expect: 100-continue" round trip for large bodies, and no form Content-Type on an empty POST. */
-  next = curl_slist_append(t->headers, "Expect:");
-  if (next == NULL)
-    luaL_error(L, "not enough memory");
-  t->headers = next;
-  if (!has_body) {
-    next = curl_slist_append(t->headers, "Content-Type:");
-    if (next == NULL)
-      luaL_error(L, "not enough memory");
-    t->headers = next;
+/* Checks the arguments of request and start, at `first` (method) to `first + 4` (timeout), converting what
+ * needs converting. Raises on misuse; this is the only part that may, and it runs before the session is
+ * entered. */
+void hum_check_request(lua_State *L, int first, hum_request_args *a) {
+  size_t method_len, url_len;
+  a->method = luaL_checklstring(L, first, &method_len);
+  a->url = luaL_checklstring(L, first + 1, &url_len);
+  a->body = luaL_optlstring(L, first + 3, NULL, &a->body_len);
+  lua_Number timeout = luaL_optnumber(L, first + 4, 0);
+  if (!valid_method(a->method, method_len)) luaL_argerror(L, first, "method must be upper-case letters");
+  if (strlen(a->url) != url_len || strpbrk(a->url, "\r\n \t") != NULL)
+    luaL_argerror(L, first + 1, "URL must not contain white space or NUL");
+  if (!(timeout >= 0)) luaL_argerror(L, first + 4, "timeout must be a non-negative number");
+  a->timeout_ms = seconds_to_ms((double)timeout);
+  if (a->body != NULL && (strcmp(a->method, "GET") == 0 || strcmp(a->method, "HEAD") == 0))
+    luaL_argerror(L, first + 3, "GET and HEAD requests take no body");
+  a->headers_idx = 0;
+  a->has_content_type = 0;
+  int idx = first + 2;
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  a->headers_idx = idx;
+  size_t n = hum_rawlen(L, idx);
+  for (size_t i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, (int)i);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_error(L, "bad header #%d (string expected, got %s)", (int)i, luaL_typename(L, -1));
+    size_t len;
+    const char *h = lua_tolstring(L, -1, &len);
+    if (strlen(h) != len || strpbrk(h, "\r\n") != NULL)
+      luaL_error(L, "bad header #%d (must not contain CR, LF or NUL)", (int)i);
+    if (memchr(h, ':', len) == NULL) luaL_error(L, "bad header #%d (expected 'Name: value')", (int)i);
+    if (starts_with_ci(h, "authorization:"))
+      luaL_error(L, "bad header #%d (Authorization comes from the session's token)", (int)i);
+    if (starts_with_ci(h, "content-type:")) a->has_content_type = 1;
+    lua_pop(L, 1);
   }
 }
 
+static int append_header(hum_transfer *t, const char *line) {
+  struct curl_slist *next = curl_slist_append(t->headers, line);
+  if (next == NULL) return -1;
+  t->headers = next;
+  return 0;
+}
+
+/* Readies the transfer for a request checked by hum_check_request. Allocates no Lua memory (the header
+ * strings were checked to be strings already), so no collection can run in between. Returns 0, or -1 when
+ * memory ran out. With copy_body, libcurl keeps its own copy of the body, for transfers that outlive the
+ * call; otherwise the Lua string on the stack must stay alive until the transfer is done. */
+int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *a, int copy_body) {
+  hum_transfer_clear(t);
+  if (a->headers_idx) {
+    size_t n = hum_rawlen(L, a->headers_idx);
+    for (size_t i = 1; i <= n; i++) {
+      lua_rawgeti(L, a->headers_idx, (int)i);
+      int rc = append_header(t, lua_tostring(L, -1));
+      lua_pop(L, 1);
+      if (rc != 0) return -1;
+    }
+  }
+  /* No "Expect: 100-continue" round trip for large bodies, and no form Content-Type libcurl would add. */
+  if (append_header(t, "Expect:") != 0) return -1;
+  if (!a->has_content_type && append_header(t, "Content-Type:") != 0) return -1;
+
+  CURL *e = t->easy;
+  curl_easy_reset(e);
+  apply_settings(t);
+  curl_easy_setopt(e, CURLOPT_URL, a->url);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, a->timeout_ms);
+  if (strcmp(a->method, "GET") == 0) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else if (strcmp(a->method, "HEAD") == 0) {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0); /* no body comes, whatever its length */
+  } else {
+    int is_post = strcmp(a->method, "POST") == 0;
+    if (!is_post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, a->method);
+    /* POST, PUT and PATCH always carry a body, if an empty one, so the server sees Content-Length: 0. */
+    if (a->body != NULL || is_post || strcmp(a->method, "PUT") == 0 || strcmp(a->method, "PATCH") == 0) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)a->body_len);
+      if (copy_body) {
+        if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, a->body ? a->body : "") != CURLE_OK) return -1;
+      } else {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, a->body ? a->body : "");
+      }
+    }
+  }
+  if (has_http2()) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L); /* wait to multiplex, not a new connection */
+  return 0;
+}
+
 static const char *error_kind(CURLcode rc, const hum_transfer *t) {
-  if (t->too_large)
-    return "too_large";
-  if (t->head_full)
-    return "too_large";
-  if (t->out_of_memory)
-    return "memory";
+  if (t->too_large) return "too_large";
+  if (t->head_full) return "too_large";
+  if (t->out_of_memory) return "memory";
   switch (rc) {
   case CURLE_OPERATION_TIMEDOUT: return "timeout";
   case CURLE_COULDNT_CONNECT: return "connect";
@@ -332,12 +400,10 @@ static const char *error_kind(CURLcode rc, const hum_transfer *t) {
 /* Pushes nil, message, kind for a failed transfer. */
 static int push_failure(lua_State *L, CURLcode rc, const hum_transfer *t) {
   lua_pushnil(L);
-  if (t->too_large)
-    lua_pushfstring(L, "response body exceeds max_body (%f bytes)", (lua_Number)t->body.limit);
+  if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+    lua_pushfstring(L, "response body exceeds max_body (%f bytes)", (lua_Number)t->settings->max_body);
   else if (t->head_full)
     lua_pushfstring(L, "response headers exceed %f bytes", (lua_Number)t->head.limit);
-  else if (rc == CURLE_FILESIZE_EXCEEDED)
-    lua_pushfstring(L, "response body exceeds max_body (%f bytes)", (lua_Number)t->settings->max_body);
   else if (t->errbuf[0])
     lua_pushstring(L, t->errbuf);
   else
@@ -387,6 +453,10 @@ static void set_time_field(lua_State *L, CURL *e, CURLINFO what, const char *fie
   lua_setfield(L, -2, field);
 }
 
+static void push_trace(lua_State *L, const hum_transfer *t) {
+  lua_pushlstring(L, t->trace.data ? t->trace.data : "", t->trace.len);
+}
+
 static void push_info(lua_State *L, const hum_transfer *t) {
   lua_createtable(L, 0, 6);
   set_time_field(L, t->easy, CURLINFO_TOTAL_TIME_T, "total");
@@ -399,96 +469,95 @@ static void push_info(lua_State *L, const hum_transfer *t) {
                     : version == CURL_HTTP_VERSION_1_0 ? "1.0"
                                                        : "1.1");
   lua_setfield(L, -2, "http_version");
+  if (t->settings->trace) {
+    push_trace(L, t);
+    lua_setfield(L, -2, "trace");
+  }
 }
 
-static void push_trace(lua_State *L, const hum_transfer *t) {
-  if (!t->settings->trace)
-    return;
-  lua_pushlstring(L, t->trace.data ? t->trace.data : "", t->trace.len);
-  lua_setfield(L, -2, "trace");
+/* Pushes a finished transfer's results: status, headers, body, info; or nil, message, kind and, when
+ * tracing, the trace. Returns how many values it pushed. The session must be entered: pushing allocates. */
+int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc) {
+  if (rc != CURLE_OK) {
+    int n = push_failure(L, rc, t);
+    if (t->settings->trace) {
+      push_trace(L, t);
+      n++;
+    }
+    return n;
+  }
+  long status = 0;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  lua_pushinteger(L, (lua_Integer)status);
+  push_headers(L, &t->head);
+  lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
+  push_info(L, t);
+  return 4;
 }
 
 /* ---- the userdata ----------------------------------------------------------------------------------------
  */
 
-static hum_session *check_session(lua_State *L) {
+/* Releases everything the session holds; safe to call twice. */
+static void session_free(hum_session *s) {
+  s->closed = 1;
+  if (s->freed) return;
+  s->freed = 1;
+  hum_multi_free(s);
+  hum_transfer_free(&s->transfer);
+  if (s->share) curl_share_cleanup(s->share); /* after every handle that used it */
+  s->share = NULL;
+  settings_free(&s->settings);
+}
+
+/* For a method's body: the session at index 1, marked busy so that a close() from a __gc run by the
+ * method's own allocations waits until hum_session_leave. Raises when the session is closed. */
+hum_session *hum_session_enter(lua_State *L) {
   hum_session *s = luaL_checkudata(L, 1, HUM_SESSION_MT);
-  if (s->closed)
-    luaL_error(L, "attempt to use a closed session");
+  if (s->closed) luaL_error(L, "attempt to use a closed session");
+  s->busy++;
   return s;
+}
+
+void hum_session_leave(hum_session *s) {
+  if (--s->busy == 0 && s->close_pending) session_free(s);
 }
 
 /* session:request(method, url, headers, body, timeout)
  *   -> status, headers, body, info   |   nil, message, kind [, trace] */
 static int session_request(lua_State *L) {
-  hum_session *s = check_session(L);
+  lua_settop(L, 6);
+  hum_request_args a;
+  hum_check_request(L, 2, &a);
+  hum_session *s = hum_session_enter(L);
   hum_transfer *t = &s->transfer;
-  size_t method_len, url_len, body_len = 0;
-  const char *method = luaL_checklstring(L, 2, &method_len);
-  const char *url = luaL_checklstring(L, 3, &url_len);
-  const char *body = luaL_optlstring(L, 5, NULL, &body_len);
-  lua_Number timeout = luaL_optnumber(L, 6, 0);
-  if (!valid_method(method, method_len))
-    luaL_argerror(L, 2, "method must be upper-case letters");
-  if (strlen(url) != url_len || strpbrk(url, "\r\n \t") != NULL)
-    luaL_argerror(L, 3, "URL must not contain white space or NUL");
-  if (timeout < 0)
-    luaL_argerror(L, 6, "timeout must not be negative");
-
-  transfer_clear(t);
-  set_request_headers(L, t, 4, body != NULL);
-
-  CURL *e = t->easy;
-  curl_easy_reset(e);
-  apply_settings(t);
-  curl_easy_setopt(e, CURLOPT_URL, url);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000.0));
-  if (strcmp(method, "GET") == 0) {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  } else if (strcmp(method, "HEAD") == 0) {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-  } else {
-    if (strcmp(method, "POST") != 0)
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    /* POST, PUT and PATCH always carry a body, if an empty one, so the server sees Content-Length: 0. The Lua
-     * string stays on the stack, alive, until perform returns. */
-    if (body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-        strcmp(method, "PATCH") == 0) {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    }
+  if (hum_transfer_prepare(L, t, &a, 0) != 0) {
+    hum_transfer_clear(t);
+    hum_session_leave(s);
+    return luaL_error(L, "not enough memory");
   }
-
-  CURLcode rc = curl_easy_perform(e);
-  if (rc != CURLE_OK) {
-    int n = push_failure(L, rc, t);
-    if (t->settings->trace) {
-      lua_pushlstring(L, t->trace.data ? t->trace.data : "", t->trace.len);
-      n++;
-    }
-    transfer_clear(t);
-    return n;
-  }
-  long status = 0;
-  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-  lua_pushinteger(L, (lua_Integer)status);
-  push_headers(L, &t->head);
-  lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
-  push_info(L, t);
-  push_trace(L, t);
-  transfer_clear(t);
-  return 4;
+  CURLcode rc = curl_easy_perform(t->easy); /* the body string stays on the stack until here */
+  int n = hum_transfer_push(L, t, rc);
+  hum_transfer_clear(t);
+  hum_session_leave(s);
+  return n;
 }
 
-/* Frees everything the session holds. __gc, __close and close() are this one function, safe to run twice. */
+/* close() and __close: free now, or when the method running on the session ends. */
 static int session_close(lua_State *L) {
   hum_session *s = luaL_checkudata(L, 1, HUM_SESSION_MT);
-  if (!s->closed) {
+  if (s->busy) {
     s->closed = 1;
-    transfer_free(&s->transfer);
-    settings_free(&s->settings);
+    s->close_pending = 1;
+  } else {
+    session_free(s);
   }
+  return 0;
+}
+
+/* __gc: no method can be running (it would hold the session on its stack), so free at once. */
+static int session_gc(lua_State *L) {
+  session_free(luaL_checkudata(L, 1, HUM_SESSION_MT));
   return 0;
 }
 
@@ -504,13 +573,14 @@ static int session_tostring(lua_State *L) {
 /* session:redact(text) -> text with every occurrence of the token masked. The Lua layer runs what a server
  * sent back through this before putting it in an error, in case the server echoed the token. */
 static int session_redact(lua_State *L) {
-  hum_session *s = check_session(L);
   size_t len;
   const char *text = luaL_checklstring(L, 2, &len);
+  lua_settop(L, 2);
+  hum_session *s = hum_session_enter(L);
   const char *token = s->settings.token;
   size_t token_len = token ? strlen(token) : 0;
   if (token_len == 0 || len < token_len) {
-    lua_settop(L, 2);
+    hum_session_leave(s);
     return 1;
   }
   luaL_Buffer b;
@@ -528,6 +598,7 @@ static int session_redact(lua_State *L) {
   }
   luaL_addlstring(&b, text + start, len - start);
   luaL_pushresult(&b);
+  hum_session_leave(s);
   return 1;
 }
 
@@ -537,15 +608,21 @@ static int session_is_closed(lua_State *L) {
   return 1;
 }
 
-/* core.session(options) -> session. The userdata gets its metatable before anything is acquired, so a raise
- * while reading the options or a failed curl_easy_init leaves an object that __gc frees safely. */
+/* core.session([options]) -> session. The userdata gets its metatable before anything is acquired, so a
+ * raise while reading the options or a failed curl_easy_init leaves an object that __gc frees safely. */
 int hum_session_new(lua_State *L) {
+  lua_settop(L, 1); /* the options, or nil; the userdata goes above them */
   hum_session *s = lua_newuserdata(L, sizeof *s);
-  memset(s, 0, sizeof *s); /* NULL everywhere: session_close copes with whatever was acquired so far */
+  memset(s, 0, sizeof *s); /* NULL everywhere: session_free copes with whatever was acquired so far */
   luaL_getmetatable(L, HUM_SESSION_MT);
   lua_setmetatable(L, -2);
   read_settings(L, 1, &s->settings);
-  if (!transfer_init(&s->transfer, &s->settings)) {
+  s->share = curl_share_init();
+  if (s->share) {
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+  if (!hum_transfer_init(&s->transfer, s)) {
     lua_pushnil(L);
     lua_pushliteral(L, "could not create a libcurl handle");
     lua_pushliteral(L, "memory");
@@ -563,7 +640,7 @@ static const luaL_Reg session_methods[] = {
 };
 
 static const luaL_Reg session_meta[] = {
-    {"__gc", session_close},
+    {"__gc", session_gc},
     {"__close", session_close},
     {"__tostring", session_tostring},
     {NULL, NULL},
@@ -574,6 +651,7 @@ void hum_session_register(lua_State *L) {
   hum_setfuncs(L, session_meta);
   lua_newtable(L);
   hum_setfuncs(L, session_methods);
+  hum_multi_register(L);
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "humanitec.core.session");
   lua_setfield(L, -2, "__name");

@@ -53,6 +53,22 @@ describe("humanitec.core", function()
       assert.equals("humanitec.core.session (closed)", tostring(s))
     end)
 
+    it("takes no options at all", function()
+      local s = core.session()
+      assert.matches("^humanitec%.core%.session", tostring(s))
+      s:close()
+    end)
+
+    it("clamps a huge max_body rather than losing the cap", function()
+      local s = core.session { max_body = 1e19 }
+      local status, _, body = s:request("GET", server.url .. "/bytes?n=1000")
+      assert.equals(200, status)
+      assert.equals(1000, #body)
+      assert.has_error(function() core.session { max_body = math.huge } end)
+      assert.has_error(function() core.session { connect_timeout = 0 / 0 } end)
+      s:close()
+    end)
+
     it("hides its metatable from Lua code", function()
       local s = core.session {}
       assert.is_false(getmetatable(s))
@@ -159,6 +175,30 @@ describe("humanitec.core", function()
       assert.matches("[Tt]imed out", message)
     end)
 
+    it("treats a timeout under a millisecond as a timeout, not as none", function()
+      local ok, _, kind = s:request("GET", server.url .. "/slow?ms=2000", nil, nil, 0.0004)
+      assert.is_nil(ok)
+      assert.equals("timeout", kind)
+      assert.has_error(function() s:request("GET", server.url .. "/echo", nil, nil, 0 / 0) end)
+    end)
+
+    it("answers HEAD even when the body it describes is over max_body", function()
+      local small = core.session { max_body = 1000 }
+      local status = small:request("HEAD", server.url .. "/bytes?n=100000")
+      assert.equals(200, status)
+      small:close()
+    end)
+
+    it("refuses a body on GET or HEAD instead of dropping it", function()
+      assert.has_error(function() s:request("GET", server.url .. "/echo", nil, "x") end)
+      assert.has_error(function() s:request("HEAD", server.url .. "/echo", nil, "x") end)
+    end)
+
+    it("sends no form Content-Type with a body on other methods", function()
+      local _, _, body = s:request("DELETE", server.url .. "/echo", nil, "x")
+      assert.is_nil(cjson.decode(body).headers["content-type"])
+    end)
+
     it("reports a refused connection", function()
       local ok, _, kind = s:request("GET", "http://127.0.0.1:1/")
       assert.is_nil(ok)
@@ -235,6 +275,40 @@ describe("humanitec.core", function()
       ]]))
       local s = chunk(core, server.url)
       assert.is_true(s:is_closed())
+    end)
+
+    -- A collection during a method can run another object's __gc, which may close the very session the method
+    -- is using: the close must wait until the method is done (these crashed or read freed memory before).
+    describe("closed from a __gc while one of its methods runs", function()
+      local function with_closer(n, body)
+        pcall(collectgarbage, "incremental") -- Lua 5.4 only; the others are incremental already
+        collectgarbage("setpause", 100)
+        collectgarbage("setstepmul", 100)
+        local current
+        local closer = { __gc = function() if current then current:close() end end }
+        for i = 1, n do
+          current = core.session { token = TOKEN }
+          local s = current
+          setmetatable({}, closer)
+          local ok, err = pcall(body, s, i)
+          assert(ok or tostring(err):find("closed"), err)
+        end
+        current = nil
+        collectgarbage("collect")
+        collectgarbage("setpause", 200)
+      end
+
+      it("in request()", function()
+        -- The number body is converted to a string (an allocation) before the session is entered.
+        with_closer(2000, function(s, i) return s:request("POST", "http://127.0.0.1:1/", nil, i + 0.5, 0.01) end)
+        with_closer(200, function(s) return s:request("GET", server.url .. "/repeated") end)
+      end)
+
+      it("in redact()", function()
+        local text = ("y"):rep(50) .. TOKEN
+        text = text:rep(200)
+        with_closer(3000, function(s) return s:redact(text) end)
+      end)
     end)
 
     it("survives sessions collected by the GC after use, and a collection between requests", function()

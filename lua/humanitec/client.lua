@@ -255,54 +255,81 @@ local function finish(self, req, status, res_headers, res_body, info)
   return nil, errors.new(fields)
 end
 
+-- One call across its attempts: the blocking path (send, below) and the concurrent one (humanitec.async) share
+-- these, so both retry alike.
+local function new_call(req, now)
+  local policy = req.retries
+  return {
+    req = req, attempt = 0, spent = 0, out_of_budget = false,
+    deadline = policy and policy.deadline and now() + policy.deadline or nil,
+  }
+end
+
+-- The timeout of the next attempt: the request's, but never past what is left of the call's deadline.
+local function attempt_timeout(call, now)
+  local timeout = call.req.timeout
+  if call.deadline then
+    local left = math.max(call.deadline - now(), 0.001)
+    if timeout == 0 or timeout > left then timeout = left end
+  end
+  return timeout
+end
+
+-- Hands an attempt's trace to on_trace. On failure the trace, if any, is the session's fourth value.
+local function report_trace(self, status, info)
+  if not self._on_trace then return end
+  local trace = info
+  if status then trace = info and info.trace end
+  if type(trace) == "string" and trace ~= "" then
+    self._on_trace(trace)
+  end
+end
+
+-- After an attempt: the seconds to wait before the next one, or nil when this outcome is the call's result.
+-- Takes the retry's cost from the client's budget.
+local function next_wait(self, call, now, status, res_headers, res_body)
+  local policy, req = call.req.retries, call.req
+  local kind = not status and res_body or nil
+  if not (policy and req.repeatable and call.attempt < policy.attempts and retry.retryable(status, kind)) then
+    return nil
+  end
+  local wait = retry.delay(policy, call.attempt, status and first_value(res_headers, "retry-after") or nil)
+  if call.deadline and now() + wait >= call.deadline then return nil end
+  local cost = retry.spend(self._budget, kind)
+  if not cost then
+    call.out_of_budget = true
+    return nil
+  end
+  call.spent = call.spent + cost
+  return wait
+end
+
+-- The call's result from its last attempt's outcome.
+local function settle(self, call, status, res_headers, res_body, info)
+  if status and status >= 200 and status < 300 then
+    retry.refund(self._budget, call.spent)
+  end
+  local data, result = finish(self, call.req, status, res_headers, res_body, info)
+  result.attempts = call.attempt
+  if data == nil and call.out_of_budget then result.retry_budget_exhausted = true end
+  return data, result
+end
+
 -- Sends a prepared request, retrying as its policy allows, and finishes it.
 local function send(self, req)
-  local session = self._session
-  local policy = req.retries
   local now, sleep = self:_clock()
-  local deadline = policy and policy.deadline and now() + policy.deadline
-  local attempt, spent, out_of_budget = 0, 0, false
+  local call = new_call(req, now)
+  local session = self._session
   while true do
-    attempt = attempt + 1
-    local timeout = req.timeout
-    if deadline then
-      -- The last attempt gets what is left of the call's deadline, no more.
-      local left = math.max(deadline - now(), 0.001)
-      if timeout == 0 or timeout > left then timeout = left end
+    call.attempt = call.attempt + 1
+    local status, res_headers, res_body, info =
+      session:request(req.method, req.url, req.headers, req.body, attempt_timeout(call, now))
+    report_trace(self, status, info)
+    local wait = next_wait(self, call, now, status, res_headers, res_body)
+    if not wait then
+      return settle(self, call, status, res_headers, res_body, info)
     end
-    local status, res_headers, res_body, info = session:request(req.method, req.url, req.headers, req.body, timeout)
-    if self._on_trace then
-      local trace = info -- on failure the trace, if any, is the fourth value
-      if status then trace = info and info.trace end
-      if type(trace) == "string" and trace ~= "" then
-        self._on_trace(trace)
-      end
-    end
-    local again = policy and req.repeatable and attempt < policy.attempts
-      and retry.retryable(status, not status and res_body or nil)
-    if again then
-      local wait = retry.delay(policy, attempt, status and first_value(res_headers, "retry-after") or nil)
-      if deadline and now() + wait >= deadline then
-        again = false
-      else
-        local cost = retry.spend(self._budget, not status and res_body or nil)
-        if cost then
-          spent = spent + cost
-          sleep(wait)
-        else
-          again, out_of_budget = false, true
-        end
-      end
-    end
-    if not again then
-      if status and status >= 200 and status < 300 then
-        retry.refund(self._budget, spent)
-      end
-      local data, result = finish(self, req, status, res_headers, res_body, info)
-      result.attempts = attempt
-      if data == nil and out_of_budget then result.retry_budget_exhausted = true end
-      return data, result
-    end
+    sleep(wait)
   end
 end
 

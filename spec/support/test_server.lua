@@ -98,7 +98,8 @@ local function handle(_, stream)
     if params.chunked ~= "1" then
       res:append("content-length", tostring(n))
     end
-    assert(stream:write_headers(res, false))
+    assert(stream:write_headers(res, method == "HEAD"))
+    if method == "HEAD" then return end
     local sent = 0
     while sent < n do
       local size = math.min(#chunk, n - sent)
