@@ -39,9 +39,20 @@ describe("humanitec.sim organizations and environment types", function()
     assert.equal(404, (api.get("/orgs/acme/env-types/nope")))
   end)
 
-  it("refuses to delete an environment type in use", function()
+  it("refuses to delete an environment type in use, listing the environments that use it", function()
     H.app(api, "web")
-    assert.equal(409, (api.delete("/orgs/acme/env-types/development")))
+    H.app(api, "api")
+    assert.equal(201, (api.post("/orgs/acme/apps/web/envs", { id = "qa", name = "QA", type = "development" })))
+    local status, body, _, raw = api.delete("/orgs/acme/env-types/development")
+    assert.equal(409, status)
+    -- the spec's body: an array of {app_id, env_id}
+    assert.equal("[", raw:sub(1, 1))
+    assert.same({
+      { app_id = "api", env_id = "development" },
+      { app_id = "web", env_id = "development" },
+      { app_id = "web", env_id = "qa" },
+    }, body)
+    assert.equal(200, (api.get("/orgs/acme/env-types/development")))
   end)
 end)
 

@@ -42,9 +42,9 @@ describe("humanitec.sim deltas", function()
   end)
 
   it("lists deltas filtered by archived and env", function()
-    local a = H.delta(api, "web", { a = {} })
+    local a = H.delta(api, "web", { a = { profile = "p" } })
     local _, b = api.post(BASE .. "/deltas", { metadata = { env_id = "development" } })
-    local c = H.delta(api, "web", { c = {} })
+    local c = H.delta(api, "web", { c = { profile = "p" } })
     assert.equal(204, (api.put(BASE .. "/deltas/" .. c .. "/metadata/archived", "true")))
     local _, live = api.get(BASE .. "/deltas")
     assert.same({ a, b.id }, { live[1].id, live[2].id, live[3] })
@@ -158,6 +158,45 @@ describe("humanitec.sim sets", function()
   before_each(function()
     _, api = H.new()
     H.app(api, "web")
+  end)
+
+  it("stores added modules in the spec's ModuleResponse shape", function()
+    local json = require "humanitec.json"
+    local status, d, _, raw = api.post(BASE .. "/deltas", { modules = { add = { api = { profile = "p" } } } })
+    assert.equal(200, status)
+    assert.same({ profile = "p", spec = {}, externals = {} }, d.modules.add.api)
+    assert.matches('"spec":{}', raw, 1, true)
+    assert.matches('"externals":{}', raw, 1, true)
+    local _, set_id = api.post(BASE .. "/sets/" .. deltas_mod.EMPTY_SET_ID,
+      { modules = { add = { api = { profile = "p", spec = { image = "x" }, externals = json.null } } } })
+    local _, set = api.get(BASE .. "/sets/" .. set_id)
+    assert.same({ profile = "p", spec = { image = "x" }, externals = {} }, set.modules.api)
+  end)
+
+  it("answers 400 for a module that is not an object or has no profile", function()
+    local bad = {
+      { api = 5 }, { api = "p" }, { api = { 1, 2 } }, { api = {} }, { api = { spec = {} } },
+      { api = { profile = 5 } }, { api = { profile = "p", spec = "x" } }, { api = { profile = "p", externals = { 1 } } },
+    }
+    for i, modules in ipairs(bad) do
+      local status, body = api.post(BASE .. "/deltas", { modules = { add = modules } })
+      assert.equal(400, status, "delta " .. i)
+      assert.matches("modules.add.api", body.message, 1, true)
+      assert.equal(400, (api.post(BASE .. "/sets/" .. deltas_mod.EMPTY_SET_ID, { modules = { add = modules } })),
+        "set " .. i)
+      assert.equal(400, (api.put(BASE .. "/deltas/" .. H.delta(api, "web", {}), { modules = { add = modules } })))
+    end
+    local _, list = api.get(BASE .. "/sets")
+    assert.equal(0, #list)
+    -- an update may not take the profile away
+    local _, set_id = api.post(BASE .. "/sets/" .. deltas_mod.EMPTY_SET_ID, { modules = { add = { api = { profile = "p" } } } })
+    local status, body = api.post(BASE .. "/sets/" .. set_id, { modules = { update = { api = {
+      { op = "remove", path = "/profile" } } } } })
+    assert.equal(400, status)
+    assert.matches("profile", body.message, 1, true)
+    local id = H.delta(api, "web", { api = { profile = "p" } })
+    assert.equal(400, (api.patch(BASE .. "/deltas/" .. id, { { modules = { update = { api = {
+      { op = "replace", path = "/spec", value = 3 } } } } } })))
   end)
 
   it("names the empty set by its content and serves it in every application", function()

@@ -127,3 +127,75 @@ describe("bin/humanitec-sim options", function()
     assert.matches("port", out)
   end)
 end)
+
+describe("bin/humanitec-sim with bad request framing", function()
+  local raw = require "support.sim_raw"
+  local server
+  local head = "POST /orgs/acme/apps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n"
+    .. "Content-Type: application/json\r\n"
+
+  -- A fresh server for each case, so one case's damage does not hide the next one's.
+  before_each(function()
+    server = server_mod.start{ "--org", "acme", "--token", "tok", "--max-body", "1000" }
+  end)
+  after_each(function() server:stop() end)
+
+  -- The server is up and answers a normal request at once.
+  local function assert_healthy(after)
+    assert.is_true(server:alive(), "the simulator exited after " .. after)
+    local status, _, _, total = server:curl("GET", "/orgs", { token = "tok", max_time = 3 })
+    assert.equal(200, status, "no answer after " .. after)
+    assert.is_true(total < 1, "the answer after " .. after .. " took " .. total .. " s")
+  end
+
+  local cases = {
+    { "a negative Content-Length", "Content-Length: -5\r\n\r\n", 400 },
+    { "a Content-Length that is not a number", "Content-Length: abc\r\n\r\n", 400 },
+    { "a hexadecimal Content-Length", "Content-Length: 0x10\r\n\r\n0123456789abcdef", 400 },
+    { "a signed Content-Length", "Content-Length: +2\r\n\r\n{}", 400 },
+    { "two Content-Lengths", "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400 },
+    { "Content-Length with Transfer-Encoding", "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400 },
+    { "an unknown Transfer-Encoding", "Transfer-Encoding: gzip\r\n\r\n", 400 },
+    { "a malformed chunk", "Transfer-Encoding: chunked\r\n\r\nZZ\r\nxx\r\n0\r\n\r\n", 400 },
+    { "a Content-Length over the limit", "Content-Length: 1001\r\n\r\n", 413 },
+    { "a huge Content-Length", "Content-Length: 99999999999999999999999\r\n\r\n", 413 },
+    { "a chunked body over the limit", "Transfer-Encoding: chunked\r\n\r\n" .. string.rep("64\r\n" .. string.rep("x", 100)
+      .. "\r\n", 11) .. "0\r\n\r\n", 413 },
+  }
+  for _, case in ipairs(cases) do
+    it("answers " .. case[1] .. " with " .. case[3] .. ", closes, and keeps serving", function()
+      local reply, closed = raw.send(server.url, head .. case[2])
+      assert.equal(case[3], raw.status(reply), reply)
+      assert.is_true(closed, "the connection was left open")
+      assert.equal("application/json", reply:match("\r\ncontent%-type: ([^\r]+)"))
+      assert_healthy(case[1])
+    end)
+  end
+
+  it("answers a body cut short by the client with 400 and keeps serving", function()
+    local reply = raw.send(server.url, head .. "Content-Length: 100\r\n\r\n{\"id\":", { shutdown = true })
+    assert.equal(400, raw.status(reply), reply)
+    assert.matches("ended after 6 of 100 bytes", reply, 1, true)
+    assert_healthy("a short body")
+  end)
+
+  it("serves others while a client is slow to send its body", function()
+    local conn = raw.open(server.url, head .. "Content-Length: 100\r\n\r\n{\"id\":")
+    local ok, err = pcall(assert_healthy, "a slow body")
+    conn:close()
+    assert(ok, err)
+    assert_healthy("a slow client going away")
+  end)
+
+  it("still reads a well-framed chunked body and keeps the connection", function()
+    local body = '{"id":"chunky","name":"Chunky"}'
+    local request = head .. "Transfer-Encoding: chunked\r\n\r\n" .. string.format("%x\r\n%s\r\n0\r\n\r\n", #body, body)
+    local conn = raw.open(server.url, request .. "GET /orgs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n"
+      .. "Connection: close\r\n\r\n")
+    local reply, closed = conn:read(2)
+    conn:close()
+    assert.equal(201, raw.status(reply), reply)
+    assert.is_true(closed)
+    assert.matches("HTTP/1.1 200 OK", reply, 1, true)
+  end)
+end)

@@ -68,6 +68,38 @@ describe("humanitec.sim pipelines", function()
     assert.equal(404, (api.get(P .. "/dry")))
   end)
 
+  it("rejects YAML aliases, so an alias bomb is never expanded", function()
+    -- Each anchor repeats the one before nine times: a 9^5 expansion here, 9^9 with four more lines.
+    local lines = { "a0: &a0 [x, x, x, x, x, x, x, x, x]" }
+    for i = 1, 5 do
+      lines[#lines + 1] = string.format("a%d: &a%d [%s]", i, i, string.rep("*a" .. (i - 1), 9, ", "))
+    end
+    local bomb = table.concat(lines, "\n") .. "\n" .. simple("bomb")
+    local status, body = api.post(P, bomb, YAML)
+    assert.equal(400, status)
+    assert.matches("alias", body.message, 1, true)
+    assert.equal(404, (api.get(P .. "/bomb")))
+    local shared = "name: shared\njobs:\n  a:\n    steps:\n      - &step {uses: actions/echo}\n      - *step\n"
+    assert.equal(400, (api.post(P, shared, YAML)))
+    assert.equal(404, (api.get(P .. "/shared")))
+    -- An anchor alone expands nothing and is still accepted.
+    assert.equal(201, (api.post(P, "name: anchored\njobs:\n  a: &job\n    steps:\n      - uses: x\n", YAML)))
+  end)
+
+  it("rejects YAML that is too large or nested too deep", function()
+    local big = simple("big") .. "# " .. string.rep("x", 1024 * 1024) .. "\n" -- just over the 1 MiB cap
+    local status, body = api.post(P, big, YAML)
+    assert.equal(400, status)
+    assert.matches("larger than", body.message, 1, true)
+    assert.equal(404, (api.get(P .. "/big")))
+    local deep = simple("deep") .. "        with:\n          v: " .. string.rep("[", 200) .. string.rep("]", 200) .. "\n"
+    status, body = api.post(P, deep, YAML)
+    assert.equal(400, status)
+    assert.matches("deeper", body.message, 1, true)
+    local fine = simple("fine") .. "        with:\n          v: " .. string.rep("[", 20) .. string.rep("]", 20) .. "\n"
+    assert.equal(201, (api.post(P, fine, YAML)))
+  end)
+
   it("updates a pipeline with a new version, checking If-Match", function()
     local _, p = api.post(P, simple("Build"), YAML)
     local status = api.patch(P .. "/build", simple("Build", 2), { headers = {
@@ -240,6 +272,16 @@ describe("humanitec.sim pipelines", function()
       local _, _, headers = api.get(P .. "?per_page=1", nil, { headers = { host = "sim.test:8080" } })
       assert.matches('^<http://sim%.test:8080/orgs/acme/apps/web/pipelines%?per_page=1&page=[^>]+>; rel="next"$',
         headers.link)
+      _, _, headers = api.get(P .. "?per_page=1", nil, { headers = { host = "[::1]:8080" } })
+      assert.matches('^<http://%[::1%]:8080/orgs/', headers.link)
+    end)
+
+    it("falls back to a relative next link when the Host header is not a plain host", function()
+      for _, host in ipairs({ "evil.test>; rel=\"prev\", <http://x", "a b", "x/y", "user@host", 'h"', "" }) do
+        local _, _, headers = api.get(P .. "?per_page=1", nil, { headers = { host = host } })
+        assert.matches('^</orgs/acme/apps/web/pipelines%?per_page=1&page=[^>]+>; rel="next"$', headers.link, nil, false,
+          "Host " .. host)
+      end
     end)
 
     it("has no Link on the last page and rejects bad per_page and page", function()
@@ -249,6 +291,11 @@ describe("humanitec.sim pipelines", function()
       assert.equal(400, (api.get(P .. "?per_page=0")))
       assert.equal(400, (api.get(P .. "?per_page=101")))
       assert.equal(400, (api.get(P .. "?per_page=two")))
+      for _, bad in ipairs({ "0x10", "1e1", "2.0", "+2", "-1", "%202", "2%20", "", "0" }) do
+        assert.equal(400, (api.get(P .. "?per_page=" .. bad)), "per_page=" .. bad)
+      end
+      local status, two = api.get(P .. "?per_page=02")
+      assert.same({ 200, 2 }, { status, #two })
       assert.equal(400, (api.get(P .. "?page=garbage!")))
     end)
   end)

@@ -27,6 +27,24 @@ describe("humanitec.sim shared values", function()
     assert.equal(404, (api.delete(APP .. "/values/HOST")))
   end)
 
+  it("accepts a null description (required but nullable) on create and PUT", function()
+    local json = require "humanitec.json"
+    local status, v = api.post(APP .. "/values", { key = "NODESC", value = "v", description = json.null })
+    assert.equal(201, status)
+    assert.equal("", v.description) -- ValueResponse's description is a string
+    local _, env_v = api.post(APP .. "/envs/development/values", { key = "NODESC", value = "e", description = json.null })
+    assert.equal("", env_v.description)
+    local put_status, put = api.put(APP .. "/values/NODESC", { value = "w", description = json.null })
+    assert.equal(200, put_status)
+    assert.same({ "w", "" }, { put.value, put.description })
+    local _, patched = api.patch(APP .. "/values/NODESC", { description = "now described" })
+    assert.equal("now described", patched.description)
+    local _, kept = api.patch(APP .. "/values/NODESC", { description = json.null, value = "x" })
+    assert.equal("now described", kept.description)
+    assert.equal(400, (api.patch(APP .. "/values/NODESC", { description = 5 })))
+    assert.equal(400, (api.post(APP .. "/values", { key = "NOKEY", value = "v" }))) -- absent is still missing
+  end)
+
   it("never returns a secret's value", function()
     local _, v = api.post(APP .. "/values", { key = "PASS", value = "hunter2", description = "", is_secret = true })
     assert.equal("", v.value)
@@ -124,6 +142,25 @@ describe("humanitec.sim shared values", function()
       assert.equal("", got.values.A.value)
       assert.equal(400, (api.post(APP .. "/value-set-versions/" .. v1[1].id .. "/restore/A")))
       assert.equal(400, (api.post(APP .. "/value-set-versions/" .. v1[1].id .. "/purge/NOPE")))
+    end)
+
+    it("restores a whole version holding a purged key with 200, leaving that key as it is", function()
+      api.post(APP .. "/values", { key = "A", value = "a1", description = "" })
+      api.post(APP .. "/values", { key = "B", value = "b1", description = "" })
+      local _, versions = api.get(APP .. "/value-set-versions")
+      local v2 = versions[1].id -- A = a1, B = b1
+      api.patch(APP .. "/values/A", { value = "a2" })
+      api.patch(APP .. "/values/B", { value = "b2" })
+      assert.equal(204, (api.post(APP .. "/value-set-versions/" .. v2 .. "/purge/B")))
+      -- the spec lists only 200 and 404 for a whole restore
+      local status, restored = api.post(APP .. "/value-set-versions/" .. v2 .. "/restore")
+      assert.equal(200, status)
+      assert.equal("app_value_set_version_restore", restored.result_of)
+      local _, now = api.get(APP .. "/values")
+      local by_key = {}
+      for _, v in ipairs(now) do by_key[v.key] = v.value end
+      assert.same({ A = "a1", B = "b2" }, by_key)
+      assert.equal(404, (api.post(APP .. "/value-set-versions/00000000-0000-4000-8000-000000000000/restore")))
     end)
 
     it("keeps environment versions separate", function()

@@ -35,6 +35,14 @@ function M.start(args)
   return setmetatable({ pipe = pipe, pid = pid, url = url }, Server)
 end
 
+--- True while the server process (its `timeout` wrapper, which exits with it) is running.
+---@return boolean
+function Server:alive()
+  if not self.pipe then return false end
+  local ok = os.execute("kill -0 " .. self.pid .. " 2>/dev/null")
+  return ok == true or ok == 0
+end
+
 --- Stops the server and waits for it to exit.
 function Server:stop()
   if self.pipe then
@@ -57,7 +65,8 @@ end
 ---@param base string  the server's URL
 ---@param method string
 ---@param target string  a path (joined to `base`) or an absolute URL
----@param opts? {token?: string, body?: string, content_type?: string, headers?: string[]}
+---@param opts? {token?: string, body?: string, content_type?: string, headers?: string[],
+---  max_time?: number}
 ---@return integer|nil status
 ---@return string body
 ---@return table headers
@@ -66,8 +75,8 @@ function M.curl(base, method, target, opts)
   opts = opts or {}
   local url = target:find("^http") and target or (base .. target)
   local body_file, header_file, data_file = os.tmpname(), os.tmpname(), os.tmpname()
-  local args = { "curl", "-s", "-g", "--max-time", "10", "-X", method, "-o", body_file, "-D", header_file,
-    "-w", "'%{http_code} %{time_total}'" }
+  local args = { "curl", "-s", "-g", "--max-time", tostring(opts.max_time or 10), "-X", method,
+    "-o", body_file, "-D", header_file, "-w", "'%{http_code} %{time_total}'" }
   if opts.token then args[#args + 1] = "-H " .. shell_quote("Authorization: Bearer " .. opts.token) end
   if opts.content_type then args[#args + 1] = "-H " .. shell_quote("Content-Type: " .. opts.content_type) end
   for _, h in ipairs(opts.headers or {}) do args[#args + 1] = "-H " .. shell_quote(h) end

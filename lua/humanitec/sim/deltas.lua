@@ -59,6 +59,22 @@ end
 
 -- Delta content ------------------------------------------------------------------------------------------
 
+-- A module as the spec's ModuleResponse has it: an object with a string `profile`, and `spec` and `externals`
+-- objects (empty when not given). Fails with 400 otherwise; `where` names the module in the message.
+local function check_module(item, where)
+  if not U.is_object(item) then U.fail(400, where .. " must be an object") end
+  if type(item.profile) ~= "string" or item.profile == "" then U.fail(400, where .. " needs a string 'profile'") end
+  for _, field in ipairs({ "spec", "externals" }) do
+    local v = item[field]
+    if v == nil or v == json.null then
+      item[field] = {}
+    elseif not U.is_object(v) then
+      U.fail(400, "'" .. field .. "' of " .. where .. " must be an object")
+    end
+  end
+  return item
+end
+
 -- Reads one group ("modules" or "workloads") of a DeltaRequest into { add = {}, remove = {}, update = {} },
 -- failing with 400 on a wrong shape.
 local function read_group(body, name)
@@ -74,6 +90,7 @@ local function read_group(body, name)
         U.fail(400, "'" .. name .. ".add." .. id .. "' must be an object or null")
       end
       g.add[id] = U.copy(item)
+      if name == "modules" and item ~= json.null then check_module(g.add[id], "'modules.add." .. id .. "'") end
     end
   end
   local remove = raw.remove
@@ -166,6 +183,7 @@ local function apply_group(items, g, label)
     end
     local result, err = patch.apply(items[id], ops)
     if result == nil then U.fail(400, "cannot apply the update of " .. label .. " '" .. id .. "': " .. err) end
+    if label == "module" then check_module(result, "module '" .. id .. "' once updated") end
     items[id] = result
   end
 end
@@ -256,6 +274,7 @@ local function simplify_group(cur, label)
     if cur.add[id] ~= nil then
       local result, err = patch.apply(cur.add[id], patch.simplify(ops))
       if result == nil then U.fail(400, "cannot apply the update of " .. label .. " '" .. id .. "': " .. err) end
+      if label == "module" then check_module(result, "module '" .. id .. "' once updated") end
       cur.add[id] = result
       cur.update[id] = nil
     else

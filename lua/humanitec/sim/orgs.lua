@@ -90,12 +90,19 @@ end
 local function delete_env_type(_, req)
   local id = req.params.envTypeId
   M.env_type(req.org, id)
+  -- The spec's 409 body is the list of environments that use the type, as {app_id, env_id} objects.
+  local users = {}
   for _, app in pairs(req.org.apps) do
     for _, env in pairs(app.envs) do
-      if env.type == id then
-        U.fail(409, "environment type '" .. id .. "' is used by environment '" .. app.id .. "/" .. env.id .. "'")
-      end
+      if env.type == id then users[#users + 1] = { app_id = app.id, env_id = env.id } end
     end
+  end
+  if #users > 0 then
+    table.sort(users, function(a, b)
+      if a.app_id ~= b.app_id then return a.app_id < b.app_id end
+      return a.env_id < b.env_id
+    end)
+    U.fail(409, "environment type '" .. id .. "' is used by " .. #users .. " environment(s)", U.array(users))
   end
   req.org.env_types[id] = nil
   return 204

@@ -59,9 +59,21 @@ local function token_view(t)
   return v
 end
 
-local function current_user(_, req)
+-- The spec's RolesResponse: the user's role in each organization it is a member of, keyed by the
+-- organization's path ("/orgs/acme" = "administrator").
+local function roles_of(sim, user)
+  local roles = {}
+  for org_id, org in pairs(sim.orgs) do
+    local m = org.members[user.id]
+    if m then roles["/orgs/" .. org_id] = m.role end
+  end
+  return roles
+end
+
+local function current_user(sim, req)
   local v = profile_view(req.user)
   v.properties = {}
+  v.roles = roles_of(sim, req.user)
   return 200, v
 end
 

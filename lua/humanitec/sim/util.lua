@@ -413,8 +413,9 @@ function M.paginate(req, items, fn)
   local per_page = 50
   local raw = M.query(req, "per_page")
   if raw ~= nil then
-    per_page = tonumber(raw)
-    if not per_page or per_page ~= math.floor(per_page) or per_page < 1 or per_page > 100 then
+    -- Decimal digits only: tonumber would also take "0x10", "1e1" and " 5".
+    per_page = raw:find("^%d+$") and tonumber(raw) or nil
+    if not per_page or per_page < 1 or per_page > 100 then
       M.fail(400, "per_page must be an integer from 1 to 100")
     end
   end
@@ -436,7 +437,10 @@ function M.paginate(req, items, fn)
       if p[1] ~= "page" then parts[#parts + 1] = M.escape(p[1]) .. "=" .. M.escape(p[2]) end
     end
     parts[#parts + 1] = "page=" .. M.escape(b64encode("offset:" .. (offset + per_page)))
-    local base = req.headers.host and ("http://" .. req.headers.host) or ""
+    -- The Host header is the client's to write: only a plain host[:port] makes the link absolute, anything
+    -- else (spaces, quotes, "<>", paths) gives a relative link rather than a header someone else shaped.
+    local host = req.headers.host
+    local base = (type(host) == "string" and host:find("^[%w%.:%-%[%]]+$")) and ("http://" .. host) or ""
     headers["link"] = string.format('<%s%s?%s>; rel="next"', base, req.path, table.concat(parts, "&"))
   end
   return page, headers

@@ -110,6 +110,15 @@ local function list_values(_, req)
   return 200, U.array(keys, function(key) return value_view(merged[key].v, merged[key].source) end)
 end
 
+-- The spec makes `description` required but nullable on create and PUT; the answer always has a string, so a
+-- null description is stored as "". Absent is a 400.
+local function read_description(body)
+  if body.description == json.null then return "" end
+  local description = U.field(body, "description", "string")
+  if description == nil then U.fail(400, "missing required field 'description'") end
+  return description
+end
+
 local function check_key(key)
   if type(key) ~= "string" or not key:find("^[A-Za-z0-9_.%-]+$") then
     U.fail(400, "key must match ^[A-Za-z0-9_.-]+$")
@@ -121,8 +130,7 @@ local function create_value(sim, req)
   local body = U.json_body(req)
   local key = U.field(body, "key", "string", true)
   check_key(key)
-  local description = U.field(body, "description", "string", false)
-  if description == nil then U.fail(400, "missing required field 'description'") end
+  local description = read_description(body)
   if s.values[key] then U.fail(409, "value '" .. key .. "' already exists") end
   local v = { key = key, value = "", description = description, created_at = sim:now(), updated_at = sim:now() }
   read_value(body, v, true)
@@ -151,11 +159,13 @@ local function edit_value(full)
     local body = U.json_body(req)
     local before = U.copy(s.values)
     if full then
-      local description = U.field(body, "description", "string")
-      if description == nil then U.fail(400, "missing required field 'description'") end
+      local description = read_description(body)
       local key = U.field(body, "key", "string")
       if key and key ~= v.key then U.fail(400, "key in the body does not match the path") end
       v.description = description
+    else
+      -- PATCH: a string replaces the description; absent or null leaves it.
+      v.description = U.field(body, "description", "string") or v.description
     end
     read_value(body, v, false)
     v.updated_at = sim:now()
@@ -231,10 +241,13 @@ local function restore(sim, req)
     if v.purged then U.fail(400, "value '" .. key .. "' was purged from the history") end
     s.values[key] = U.copy(v)
   else
+    -- The spec answers this one with 200 or 404 only. A purged value cannot be restored, so its key keeps the
+    -- value it has now (or stays absent); every other key comes back as the version has it.
+    local values = {}
     for k, v in pairs(ver.values) do
-      if v.purged then U.fail(400, "value '" .. k .. "' was purged from the history") end
+      if not v.purged then values[k] = U.copy(v) elseif s.values[k] then values[k] = s.values[k] end
     end
-    s.values = U.copy(ver.values)
+    s.values = values
     s.set_values(s.values)
   end
   local new = record(sim, req, s, before, "value_set_version_restore", comment, ver.id)
