@@ -4,3 +4,4 @@ max_line_length = 120
 files["spec/**/*_spec.lua"] = { std = "+busted", max_line_length = 130 }
 files["lua/humanitec/types.lua"] = { ignore = { "212", "631" } } -- a ---@meta file of method stubs
 exclude_files = { "build/**" }
+files["spec/support/nvim_*.lua"] = { read_globals = { "vim" } } -- runs inside Neovim

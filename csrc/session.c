@@ -349,7 +349,9 @@ int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *
       }
     }
   }
-  if (has_http2()) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L); /* wait to multiplex, not a new connection */
+  /* Over TLS, where HTTP/2 is negotiated, wait to multiplex on a connection being made rather than open
+   * another. Plain http stays HTTP/1.1, where waiting would only queue requests behind each other. */
+  if (has_http2() && strncmp(a->url, "https://", 8) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   return 0;
 }
 

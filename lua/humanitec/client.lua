@@ -548,10 +548,20 @@ for name, helper in pairs(require "humanitec.workflows") do
   Client[name] = helper
 end
 
---- Closes the client's connections. Later requests raise. Safe to call twice; also runs on `<close>`.
+-- client:start, batch, await, run and the adapters' hooks share the request pipeline above.
+local async_internal = {
+  prepare = prepare, new_call = new_call, attempt_timeout = attempt_timeout, report_trace = report_trace,
+  next_wait = next_wait, settle = settle, calls = calls,
+}
+require("humanitec.async").install(Client, async_internal)
+
+--- Closes the client's connections. Requests still in flight end with an error of kind "aborted"; later
+--- requests raise. Safe to call twice; also runs on `<close>`.
 function Client:close()
   if not self._closed then
     self._closed = true
+    if self._loop then self._loop.detach() end
+    async_internal.abort_all(self)
     self._session:close()
   end
 end

@@ -10,6 +10,7 @@
 --   /bytes             ?n=&chunked=1: a body of n bytes, with or without Content-Length
 --   /redirect          ?to=: a 302 to that location
 --   /repeated          a response with repeated headers
+--   /flaky             ?key=&fail=N&status=: fails the first N requests for a key, then answers 200
 --   /count             ?path=: how many requests that path has received so far
 local http_server = require "http.server"
 local http_headers = require "http.headers"
@@ -117,6 +118,17 @@ local function handle(_, stream)
       { "x-multi", "one" }, { "x-multi", "two" }, { "x-multi", "three" },
       { "x-single", "only" },
     }, "{}")
+  elseif path == "/flaky" then
+    -- Fails the first `fail` requests for a `key` with `status`, then answers 200.
+    local key = "flaky:" .. (params.key or "")
+    if counts[key] == nil then counts[key] = 0 end
+    counts[key] = counts[key] + 1
+    if counts[key] <= (tonumber(params.fail) or 1) then
+      return respond(stream, method, tonumber(params.status) or 503, { { "content-type", "application/json" } },
+        '{"error":"FLAKY","message":"try again"}')
+    end
+    return respond(stream, method, 200, { { "content-type", "application/json" } },
+      cjson.encode { key = params.key, tries = counts[key] })
   elseif path == "/count" then
     return respond(stream, method, 200, { { "content-type", "application/json" } },
       cjson.encode { count = counts[params.path] or 0 })

@@ -1,0 +1,373 @@
+--- Concurrent and non-blocking requests: client:start (a callback per request), client:batch (many calls for a
+--- script), client:await (inside a coroutine), client:run (the blocking driver for plain scripts), and the
+--- hooks the event-loop adapters in humanitec.loop use.
+---
+--- The transfers run on the session's libcurl multi handle. Whoever drives them (client:run, batch, or an
+--- adapter's event loop) calls into the session and then into `dispatch`, which turns finished transfers into
+--- results, retries what the policy retries (after a wait kept here, not slept), and hands results to the
+--- callbacks. Callbacks never run inside libcurl, and an error in one is reported and goes no further.
+local errors = require "humanitec.errors"
+
+local M = {}
+
+-- What start, await and batch take as an HTTP method (any case); any other name is an operation's.
+local HTTP_METHODS = { GET = true, HEAD = true, POST = true, PUT = true, PATCH = true, DELETE = true,
+  OPTIONS = true }
+
+--- Installs the methods on the client class. `internal` holds the request pipeline's shared pieces.
+---@param Client table
+---@param internal table prepare, new_call, attempt_timeout, report_trace, next_wait, settle, calls; gets abort_all
+function M.install(Client, internal)
+  local prepare, new_call = internal.prepare, internal.new_call
+  local attempt_timeout, report_trace = internal.attempt_timeout, internal.report_trace
+  local next_wait, settle, calls = internal.next_wait, internal.settle, internal.calls
+
+  -- The client's concurrent state, made on first use.
+  local function state(self)
+    local st = self._async
+    if not st then
+      st = { inflight = {}, delayed = {}, ready = {}, count = 0 }
+      self._async = st
+    end
+    return st
+  end
+
+  local function report(self, err)
+    local handler = self._on_callback_error
+    if handler then
+      pcall(handler, err)
+    else
+      io.stderr:write("humanitec: error in a callback: ", tostring(err), "\n")
+    end
+  end
+
+  -- Calls a record's callback: at once for the SDK's own (batch, blocking await), otherwise through the
+  -- adapter's delivery (Neovim's vim.schedule) when there is one.
+  local function deliver(self, rec, data, result)
+    local st = state(self)
+    st.count = st.count - 1
+    rec.done = true
+    local callback = rec.callback
+    local function call()
+      local ok, err = pcall(callback, data, result)
+      if not ok then report(self, err) end
+    end
+    if rec.direct or not self._deliver then
+      call()
+    else
+      self._deliver(call)
+    end
+  end
+
+  local function launch(self, rec)
+    local st = state(self)
+    local now = self:_clock()
+    local req = rec.call.req
+    local session = self._session
+    if not session.start then
+      -- A transport without concurrency (the in-process simulator): the request runs now, and its outcome
+      -- waits for the next dispatch like any other.
+      local status, headers, body, info =
+        session:request(req.method, req.url, req.headers, req.body, attempt_timeout(rec.call, now))
+      st.ready[#st.ready + 1] = { rec = rec, status = status, headers = headers, body = body, info = info }
+      if self._loop then self._loop.wake() end
+      return
+    end
+    local id, message, kind = session:start(req.method, req.url, req.headers, req.body, attempt_timeout(rec.call, now))
+    if not id then
+      -- The result waits for the next dispatch, so a callback never runs inside the call that started it.
+      st.ready[#st.ready + 1] = { rec = rec, status = nil, headers = message, body = kind }
+    else
+      rec.id = id
+      st.inflight[id] = rec
+    end
+    if self._loop then self._loop.wake() end
+  end
+
+  -- Turns what finished into results or retries, starts the retries that are due, and calls back.
+  local function dispatch(self)
+    local st = state(self)
+    local now = self:_clock()
+    local outcomes = st.ready
+    st.ready = {}
+    local finished = self._session.completed and self._session:completed() or {}
+    for _, r in ipairs(finished) do
+      local rec = st.inflight[r[1]]
+      st.inflight[r[1]] = nil
+      if rec then
+        outcomes[#outcomes + 1] = { rec = rec, status = r[2], headers = r[3], body = r[4], info = r[5] }
+      end
+    end
+    for _, o in ipairs(outcomes) do
+      local rec = o.rec
+      if not rec.cancelled and o.config_error then
+        -- No token or an unreadable config file answers every request, as on the blocking path.
+        deliver(self, rec, nil, errors.new { kind = "config", message = self._config_error,
+          method = rec.call.req.method, path = rec.call.req.path, attempts = 0 })
+      elseif not rec.cancelled then
+        report_trace(self, o.status, o.info)
+        local wait = next_wait(self, rec.call, now, o.status, o.headers, o.body)
+        if wait then
+          rec.due = now() + wait
+          st.delayed[#st.delayed + 1] = rec
+        else
+          deliver(self, rec, settle(self, rec.call, o.status, o.headers, o.body, o.info))
+        end
+      end
+    end
+    if #st.delayed > 0 then
+      local waiting, due = {}, {}
+      local t = now()
+      for _, rec in ipairs(st.delayed) do
+        if not rec.cancelled then -- a cancelled one is dropped here
+          if rec.due <= t then
+            due[#due + 1] = rec
+          else
+            waiting[#waiting + 1] = rec
+          end
+        end
+      end
+      st.delayed = waiting
+      for _, rec in ipairs(due) do
+        rec.call.attempt = rec.call.attempt + 1
+        launch(self, rec)
+      end
+    end
+  end
+
+  -- Parses the arguments of start, (operation, params, callback) or (method, path, [opts,] callback), and of
+  -- await, the same without the callback. Raises (at the caller of start or await) on a mistake.
+  local function parse(self, fname, with_callback, a, b, c, d)
+    local callback, req
+    if type(a) == "string" and not HTTP_METHODS[a:upper()] then
+      if calls.find(a) == nil then
+        error(("bad argument #1 to '%s' (unknown operation '%s')"):format(fname, a), 4)
+      end
+      callback = c
+      local method, path, opts = calls.build(a, b, { org = self.org })
+      req = prepare(self, method, path, opts, fname, 5)
+    else
+      local opts = c
+      if with_callback then
+        if type(c) == "function" and d == nil then
+          opts, callback = nil, c
+        else
+          callback = d
+        end
+      end
+      req = prepare(self, a, b, opts, fname, 5)
+    end
+    if with_callback and type(callback) ~= "function" then
+      error(("bad argument to '%s' (a callback function expected last)"):format(fname), 4)
+    end
+    return req, callback
+  end
+
+  local function begin(self, req, callback, direct)
+    local st = state(self)
+    local now = self:_clock()
+    local rec = { call = new_call(req, now), callback = callback, direct = direct }
+    rec.call.attempt = 1
+    st.count = st.count + 1
+    if self._config_error then
+      st.ready[#st.ready + 1] = { rec = rec, config_error = true }
+      rec.call.attempt = 0
+      if self._loop then self._loop.wake() end
+    else
+      launch(self, rec)
+    end
+    local handle = {}
+    --- Cancels the request: its callback is never called. Safe from inside any callback, and twice.
+    function handle.cancel()
+      if rec.cancelled or rec.done then return false end
+      rec.cancelled = true
+      st.count = st.count - 1
+      if rec.id then
+        st.inflight[rec.id] = nil
+        if not self._closed then self._session:cancel(rec.id) end
+      end
+      return true
+    end
+    return handle
+  end
+
+  --- Starts a request without waiting for it. `callback(data, err_or_response)` is called with the same
+  --- values a blocking call returns, once, when it ends (after any retries). Forms:
+  --- `client:start("get_environment", params, callback)`, `client:start("GET", "/path", callback)`,
+  --- `client:start("POST", "/path", opts, callback)`. Returns a handle with `handle.cancel()`.
+  --- Requests make progress while something drives them: an adapter's event loop (humanitec.loop), or
+  --- `client:run()`.
+  ---@return table handle
+  function Client:start(a, b, c, d)
+    local req, callback = parse(self, "start", true, a, b, c, d)
+    return begin(self, req, callback, false)
+  end
+
+  -- Waits for and handles one round of events, for the blocking drivers.
+  local function step(self, max_wait)
+    local st = state(self)
+    local now, sleep = self:_clock()
+    local wait = max_wait or 1
+    for _, rec in ipairs(st.delayed) do
+      wait = math.min(wait, math.max(0, rec.due - now()))
+    end
+    if #st.ready > 0 then wait = 0 end
+    if self._session.pending and self._session:pending() > 0 then
+      self._session:wait(wait)
+    elseif wait > 0 then
+      sleep(wait)
+    end
+    dispatch(self)
+  end
+
+  --- Drives the client's requests until none is left (or `timeout` seconds pass): the blocking event loop for
+  --- plain scripts. Returns true when all are done, false on the timeout.
+  ---@param timeout? number
+  ---@return boolean
+  function Client:run(timeout)
+    if timeout ~= nil and (type(timeout) ~= "number" or timeout ~= timeout or timeout < 0) then
+      error("bad argument #1 to 'run' (non-negative number expected)", 2)
+    end
+    local st = state(self)
+    local now = self:_clock()
+    local deadline = timeout and now() + timeout
+    while st.count > 0 do
+      if deadline and now() >= deadline then return false end
+      step(self, deadline and math.min(1, deadline - now()) or 1)
+    end
+    return true
+  end
+
+  --- Runs many calls, `concurrency` at a time (16 by default), and returns when all have ended. A call is a
+  --- raw request, `{ "GET", "/path", opts }`, or an operation, `{ "get_environment", { appId = a, envId = e } }`.
+  --- `results[i]` answers `calls[i]`: `{ data = ..., response = ... }` or `{ err = ... }`. One call's failure
+  --- never affects another's, and each is retried on its own. Mistakes in a call raise, before any is sent.
+  ---@param calls_list table[]
+  ---@param opts? {concurrency?: integer}
+  ---@return table[] results
+  function Client:batch(calls_list, opts)
+    if type(calls_list) ~= "table" then
+      error("bad argument #1 to 'batch' (list of calls expected, got " .. type(calls_list) .. ")", 2)
+    end
+    if opts ~= nil and type(opts) ~= "table" then
+      error("bad argument #2 to 'batch' (table expected, got " .. type(opts) .. ")", 2)
+    end
+    local concurrency = opts and opts.concurrency or 16
+    if type(concurrency) ~= "number" or concurrency < 1 or concurrency ~= math.floor(concurrency) then
+      error("bad option 'concurrency' to 'batch' (whole number of at least 1 expected)", 2)
+    end
+    local n = #calls_list
+    local reqs = {}
+    for i = 1, n do
+      local call = calls_list[i]
+      if type(call) ~= "table" or type(call[1]) ~= "string" then
+        error(("bad call #%d to 'batch' (a table { method, path, opts } or { operation, params } expected)")
+          :format(i), 2)
+      end
+      local ok, req_or_err = pcall(function()
+        if HTTP_METHODS[call[1]:upper()] then
+          return prepare(self, call[1], call[2], call[3], "batch", 3)
+        end
+        if calls.find(call[1]) == nil then error("unknown operation '" .. call[1] .. "'", 0) end
+        local method, path, o = calls.build(call[1], call[2], { org = self.org })
+        return prepare(self, method, path, o, "batch", 3)
+      end)
+      if not ok then
+        error(("bad call #%d to 'batch': %s"):format(i, tostring(req_or_err):gsub("^.-:%d+: ", "")), 2)
+      end
+      reqs[i] = req_or_err
+    end
+
+    local results, started, running = {}, 0, 0
+    local function fill()
+      while running < concurrency and started < n do
+        started = started + 1
+        local i = started
+        running = running + 1
+        begin(self, reqs[i], function(data, result)
+          running = running - 1
+          if data == nil then
+            results[i] = { err = result }
+          else
+            results[i] = { data = data, response = result }
+          end
+          fill()
+        end, true)
+      end
+    end
+    fill()
+    while running > 0 do step(self, 1) end
+    return results
+  end
+
+  --- Inside a coroutine driven by an adapter: starts the request, yields, and returns what a blocking call
+  --- returns when it ends, while the event loop goes on. Elsewhere (no adapter, or the main thread) it simply
+  --- blocks until the request ends. Arguments as for client:start, without the callback.
+  ---@return any data
+  ---@return table response_or_err
+  function Client:await(a, b, c)
+    local req = parse(self, "await", false, a, b, c)
+    local co, is_main = coroutine.running()
+    if co == nil or is_main or not self._loop then
+      local done, data, result = false, nil, nil
+      begin(self, req, function(d, r) done, data, result = true, d, r end, true)
+      while not done do step(self, 1) end
+      return data, result
+    end
+    begin(self, req, function(d, r)
+      local ok, err = coroutine.resume(co, d, r)
+      if not ok then report(self, err) end
+    end, false)
+    return coroutine.yield()
+  end
+
+  -- ---- for adapters ------------------------------------------------------------------------------------------
+
+  --- Acts on a ready socket (or, without one, on libcurl's timer) and dispatches what finished.
+  function Client:_act(fd, readable, writable)
+    if self._closed then return end
+    if self._session.act then self._session:act(fd, readable, writable) end
+    dispatch(self)
+  end
+
+  --- Seconds until the client next needs `_act()` without a socket: libcurl's timer, a retry coming due, or a
+  --- result waiting; nil when nothing is pending.
+  function Client:_next_wakeup()
+    if self._closed then return nil end
+    local st = state(self)
+    if #st.ready > 0 then return 0 end
+    local wake = self._session.timer and self._session:timer() or nil
+    local now = self:_clock()
+    for _, rec in ipairs(st.delayed) do
+      local left = math.max(0, rec.due - now())
+      if not wake or left < wake then wake = left end
+    end
+    return wake
+  end
+
+  --- The sockets libcurl wants watched now (see session:watched()).
+  function Client:_watched()
+    if self._closed or not self._session.watched then return {} end
+    return self._session:watched()
+  end
+
+  -- Requests still in flight when the client closes end with an error of kind "aborted".
+  function internal.abort_all(self)
+    local st = self._async
+    if not st then return end
+    local pending = {}
+    for _, rec in pairs(st.inflight) do pending[#pending + 1] = rec end
+    for _, o in ipairs(st.ready) do pending[#pending + 1] = o.rec end
+    for _, rec in ipairs(st.delayed) do pending[#pending + 1] = rec end
+    st.inflight, st.ready, st.delayed = {}, {}, {}
+    for _, rec in ipairs(pending) do
+      if not rec.cancelled and not rec.done then
+        deliver(self, rec, nil, errors.new { kind = "aborted", message = "the client was closed",
+          method = rec.call.req.method, path = rec.call.req.path, attempts = rec.call.attempt })
+      end
+    end
+  end
+
+end
+
+return M

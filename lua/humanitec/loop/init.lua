@@ -1,0 +1,125 @@
+--- Event-loop adapters: drive a client's concurrent requests from luv (libuv) or from Neovim's loop, so a host
+--- never blocks while requests are in flight.
+---
+--- ```lua
+--- local stop = require("humanitec.loop").luv(client, require "luv")
+--- client:start("list_applications", {}, function(apps, err) ... end)
+--- ```
+---
+--- The adapter watches the sockets libcurl asks for (one poll handle each, replaced when the descriptor's
+--- generation changes, so a socket libcurl closed and another that reused its number are never confused) and
+--- runs one timer for libcurl's timeouts and the client's retry waits.
+local M = {}
+
+local EVENTS = { ["in"] = "r", out = "w", inout = "rw" }
+
+--- Attaches `client` to a luv loop. Returns a handle whose `close()` detaches it (closing the client does too).
+--- `opts.deliver(fn)` runs each callback (the Neovim adapter passes vim.schedule); by default they run at once.
+--- `opts.on_error(err)` receives errors thrown by callbacks (by default they are written to stderr).
+---@param client humanitec.Client
+---@param uv table the luv module (or vim.uv / vim.loop)
+---@param opts? {deliver?: fun(fn: function), on_error?: fun(err: any)}
+---@return table handle with close()
+function M.luv(client, uv, opts)
+  if type(client) ~= "table" or type(client._act) ~= "function" then
+    error("bad argument #1 to 'luv' (a humanitec client expected)", 2)
+  end
+  if type(uv) ~= "table" or type(uv.new_timer) ~= "function" then
+    error("bad argument #2 to 'luv' (the luv module expected)", 2)
+  end
+  opts = opts or {}
+  if client._loop then client._loop.detach() end
+
+  local polls = {} -- fd -> { handle = poll handle, gen = n, what = "in"|"out"|"inout" }
+  local timer = uv.new_timer()
+  local attached = true
+  local reconcile
+
+  local function stop_poll(fd)
+    local p = polls[fd]
+    polls[fd] = nil
+    p.handle:stop()
+    if not p.handle:is_closing() then p.handle:close() end
+  end
+
+  local function on_timer()
+    if not attached then return end
+    client:_act()
+    reconcile()
+  end
+
+  -- Brings the poll handles and the timer in line with what libcurl and the client want now.
+  function reconcile()
+    if not attached then return end
+    local watched = client:_watched()
+    for fd, p in pairs(polls) do
+      local w = watched[fd]
+      if not w or w.gen ~= p.gen then stop_poll(fd) end
+    end
+    for fd, w in pairs(watched) do
+      local p = polls[fd]
+      if not p then
+        local handle = uv.new_socket_poll(fd)
+        p = { handle = handle, gen = w.gen }
+        polls[fd] = p
+      end
+      if p.what ~= w.what then
+        p.what = w.what
+        p.handle:start(EVENTS[w.what], function(err, events)
+          if not attached then return end
+          -- An error on the socket is for libcurl to find out about: let it try both ways.
+          local readable = err ~= nil or (events and events:find("r", 1, true) ~= nil)
+          local writable = err ~= nil or (events and events:find("w", 1, true) ~= nil)
+          client:_act(fd, readable, writable)
+          reconcile()
+        end)
+      end
+    end
+    timer:stop()
+    local wake = client:_next_wakeup()
+    if wake then
+      timer:start(math.max(0, math.ceil(wake * 1000)), 0, on_timer)
+    end
+  end
+
+  local function detach()
+    if not attached then return end
+    attached = false
+    for fd in pairs(polls) do stop_poll(fd) end
+    timer:stop()
+    if not timer:is_closing() then timer:close() end
+    if client._loop and client._loop.detach == detach then
+      client._loop = nil
+      client._deliver = nil
+      client._on_callback_error = nil
+    end
+  end
+
+  client._loop = { wake = reconcile, detach = detach }
+  client._deliver = opts.deliver
+  client._on_callback_error = opts.on_error
+  reconcile()
+  return { close = detach }
+end
+
+--- Attaches `client` to Neovim's event loop (`vim.uv`, or `vim.loop` before 0.10). Callbacks run through
+--- `vim.schedule`, in the main loop, so they may call any editor API; errors in them are reported with
+--- `vim.notify`.
+---@param client humanitec.Client
+---@param opts? {on_error?: fun(err: any)}
+---@return table handle with close()
+function M.nvim(client, opts)
+  local vim = rawget(_G, "vim")
+  if type(vim) ~= "table" then
+    error("humanitec.loop.nvim runs inside Neovim only", 2)
+  end
+  opts = opts or {}
+  return M.luv(client, vim.uv or vim.loop, {
+    deliver = vim.schedule,
+    on_error = opts.on_error or function(err)
+      vim.notify("humanitec: error in a callback: " .. tostring(err), vim.log.levels.ERROR)
+    end,
+  })
+end
+
+return M
