@@ -448,6 +448,7 @@ local function build(op, params, defaults)
         if text == "" or text == "." or text == ".." then
           fail(op, "%s must not be %s (it would change the path)", what, quote(text))
         end
+        no_line_breaks(op, what, text) -- an id with CR or LF is a mistake, never an id
         encoded[p.name] = url.escape(text)
       elseif where == "query" then
         add_query_param(op, p, value, query)

@@ -3,7 +3,7 @@
 local M = {}
 
 --- Percent-encodes one path segment: everything but RFC 3986's unreserved characters. The segments "." and
---- ".." are encoded whole, so no id can walk the path.
+--- ".." are encoded whole, so no id can walk the path. CR, LF and NUL, which no id holds, raise.
 ---@param segment string|number
 ---@return string
 function M.escape(segment)
@@ -12,6 +12,9 @@ function M.escape(segment)
     segment = tostring(segment)
   elseif kind ~= "string" then
     error("bad argument #1 to 'escape' (string expected, got " .. kind .. ")", 2)
+  end
+  if segment:find("[\r\n%z]") then
+    error("bad argument #1 to 'escape' (an id must not contain CR, LF or NUL)", 2)
   end
   if segment == "." then return "%2E" end
   if segment == ".." then return "%2E%2E" end
