@@ -2,6 +2,13 @@
 --- operation builder share.
 local M = {}
 
+-- Everything but RFC 3986's unreserved characters as %XX.
+local function percent(s)
+  return (s:gsub("[^%w%-%._~]", function(c)
+    return ("%%%02X"):format(c:byte())
+  end))
+end
+
 --- Percent-encodes one path segment: everything but RFC 3986's unreserved characters. The segments "." and
 --- ".." are encoded whole, so no id can walk the path. CR, LF and NUL, which no id holds, raise.
 ---@param segment string|number
@@ -18,11 +25,8 @@ function M.escape(segment)
   end
   if segment == "." then return "%2E" end
   if segment == ".." then return "%2E%2E" end
-  return (segment:gsub("[^%w%-%._~]", function(c)
-    return ("%%%02X"):format(c:byte())
-  end))
+  return percent(segment)
 end
-local escape = M.escape
 
 local function query_value(name, v)
   local kind = type(v)
@@ -58,10 +62,10 @@ function M.query(query)
     local v = query[k]
     if type(v) == "table" then
       for _, item in ipairs(v) do
-        parts[#parts + 1] = escape(k) .. "=" .. escape(query_value(k, item))
+        parts[#parts + 1] = percent(k) .. "=" .. percent(query_value(k, item))
       end
     else
-      parts[#parts + 1] = escape(k) .. "=" .. escape(query_value(k, v))
+      parts[#parts + 1] = percent(k) .. "=" .. percent(query_value(k, v))
     end
   end
   if #parts == 0 then return "" end
