@@ -34,12 +34,15 @@ int hum_headers_add_line(hum_buffer *out, const char *line, size_t len) {
     out->len = 0;
     return HUM_BUFFER_OK;
   }
+  /* A NUL would cut the packed pair short, and push_headers would then walk off the block. libcurl 7.88
+   * refuses such lines itself; older ones may not. */
+  if (memchr(line, '\0', len) != NULL) return HUM_BUFFER_OK;
   const char *colon = memchr(line, ':', len);
   if (colon == NULL || colon == line) return HUM_BUFFER_OK;
   size_t name_len = (size_t)(colon - line);
   /* A name with white space in it (or an obsolete folded continuation line) is not a header field. */
   for (size_t i = 0; i < name_len; i++)
-    if (is_space(line[i]) || line[i] == '\0') return HUM_BUFFER_OK;
+    if (is_space(line[i])) return HUM_BUFFER_OK;
   const char *value = colon + 1;
   size_t value_len = len - name_len - 1;
   while (value_len > 0 && is_space(*value)) {

@@ -224,8 +224,11 @@ static void apply_settings(hum_transfer *t) {
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->insecure ? 0L : 1L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->insecure ? 0L : 2L);
+  /* A CA given is the only one trusted: libcurl would otherwise keep its built-in folder beside a file. */
   if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
   if (s->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, s->ca_path);
+  if (s->ca_file && !s->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, (char *)NULL);
+  if (s->ca_path && !s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, (char *)NULL);
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, s->max_body);
   if (s->token) {
     /* libcurl writes the Authorization header itself, and only to the host the request was made to. */
@@ -278,6 +281,7 @@ void hum_check_request(lua_State *L, int first, hum_request_args *a) {
     luaL_argerror(L, first + 3, "GET and HEAD requests take no body");
   a->headers_idx = 0;
   a->has_content_type = 0;
+  a->has_idempotency_key = 0;
   int idx = first + 2;
   if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);
@@ -295,6 +299,7 @@ void hum_check_request(lua_State *L, int first, hum_request_args *a) {
     if (starts_with_ci(h, "authorization:"))
       luaL_error(L, "bad header #%d (Authorization comes from the session's token)", (int)i);
     if (starts_with_ci(h, "content-type:")) a->has_content_type = 1;
+    if (starts_with_ci(h, "idempotency-key:")) a->has_idempotency_key = 1;
     lua_pop(L, 1);
   }
 }
@@ -349,6 +354,13 @@ int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *
       }
     }
   }
+  /* libcurl sends a request again, unasked, when a reused connection turns out to have died before any
+   * answer. A request that must never arrive twice (not idempotent, no Idempotency-Key) therefore gets a
+   * connection of its own, which libcurl has no reason to retry on. */
+  static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", NULL};
+  int repeatable = a->has_idempotency_key;
+  for (int i = 0; idempotent[i] && !repeatable; i++) repeatable = strcmp(a->method, idempotent[i]) == 0;
+  if (!repeatable) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   /* Over TLS, where HTTP/2 is negotiated, wait to multiplex on a connection being made rather than open
    * another. Plain http stays HTTP/1.1, where waiting would only queue requests behind each other. */
   if (has_http2() && strncmp(a->url, "https://", 8) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
@@ -383,7 +395,9 @@ static const char *error_kind(CURLcode rc, const hum_transfer *t) {
   case CURLE_ABORTED_BY_CALLBACK: return "aborted";
   case CURLE_UNSUPPORTED_PROTOCOL: return "protocol";
   case CURLE_URL_MALFORMAT: return "url";
-  case CURLE_OUT_OF_MEMORY: return "memory";
+  case CURLE_OUT_OF_MEMORY:
+    /* libcurl answers a single header line over its own limit (100 KB) with this code. */
+    return t->body.len == 0 && t->got_bytes ? "too_large" : "memory";
   case CURLE_BAD_CONTENT_ENCODING: return "encoding";
   case CURLE_PARTIAL_FILE: return "partial";
   case CURLE_GOT_NOTHING:
@@ -406,6 +420,8 @@ static int push_failure(lua_State *L, CURLcode rc, const hum_transfer *t) {
     lua_pushfstring(L, "response body exceeds max_body (%f bytes)", (lua_Number)t->settings->max_body);
   else if (t->head_full)
     lua_pushfstring(L, "response headers exceed %f bytes", (lua_Number)t->head.limit);
+  else if (rc == CURLE_OUT_OF_MEMORY && t->body.len == 0 && t->got_bytes)
+    lua_pushliteral(L, "a response header line is longer than libcurl accepts");
   else if (t->errbuf[0])
     lua_pushstring(L, t->errbuf);
   else

@@ -80,6 +80,7 @@ typedef struct hum_request_args {
   long timeout_ms; /* 0: no limit */
   int headers_idx; /* stack index of the headers table, or 0 */
   int has_content_type;
+  int has_idempotency_key; /* the request may be repeated although its method is not idempotent */
 } hum_request_args;
 
 int hum_session_new(lua_State *L);
