@@ -5,6 +5,10 @@
 #   make demo            install what is missing, build, run examples/deploy.lua against the local simulator
 #   make lint            luacheck, cppcheck, and a -Werror build
 #   make generate        rebuild lua/humanitec/operations.lua and its docs from the OpenAPI spec
+#   make asan            the whole suite against the core built with AddressSanitizer and UBSan (lua5.4)
+#   make valgrind        the whole suite under valgrind: no memory errors, no leaks from the core
+#   make soak            100 000 requests on one client; resident memory must grow by less than 2 MB
+#   make fuzz            each libFuzzer harness for FUZZ_SECONDS (60); the corpora live in csrc/fuzz/corpus
 LUA ?= lua5.4
 SPEC ?= ../shared/humanitec/openapi.json
 
@@ -26,7 +30,7 @@ HEADERS = $(wildcard csrc/*.h)
 BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
 
-.PHONY: all build deps test test-one demo lint generate clean
+.PHONY: all build deps test test-one demo lint generate clean asan asan-short valgrind soak fuzz fuzz-replay
 
 all: build
 
@@ -47,6 +51,7 @@ test: deps
 	@$(MAKE) --no-print-directory LUA=lua5.1 build/lua5.1/humanitec/core.so
 	@$(MAKE) --no-print-directory LUA=lua5.3 build/lua5.3/humanitec/core.so
 	tools/run-specs lua5.4 luajit lua5.1 lua5.3
+	@$(MAKE) --no-print-directory asan-short fuzz-replay
 
 # One interpreter only: make test-one LUA=luajit
 test-one: build
@@ -62,6 +67,51 @@ lint: deps
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --suppress=toomanyconfigs $(CURL_CFLAGS) csrc
 	$(MAKE) --no-print-directory -B LUA=lua5.4 EXTRA_CFLAGS=-Werror build/lua5.4/humanitec/core.so
+
+# The sanitizer build: gcc's ASan and UBSan runtimes are preloaded into lua5.4, which is not built with them.
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SAN_PRELOAD = $(shell gcc -print-file-name=libasan.so):$(shell gcc -print-file-name=libubsan.so)
+SAN_ENV = SPEC_PRELOAD="$(SAN_PRELOAD)" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+# What touches the core most, for the short run inside make test.
+SAN_SHORT = spec/00_json_spec.lua spec/01_core_spec.lua spec/02_client_spec.lua spec/11_retry_spec.lua \
+  spec/12_async_spec.lua spec/15_token_spec.lua
+
+build/asan/humanitec/core.so: $(SOURCES) $(HEADERS)
+	@mkdir -p $(dir $@)
+	gcc $(SAN_FLAGS) $(WARNINGS) $(MODULE_FLAGS) $(shell pkg-config --cflags lua5.4) $(CURL_CFLAGS) -o $@ $(SOURCES) \
+	  $(CURL_LIBS)
+
+asan: deps build/asan/humanitec/core.so
+	$(SAN_ENV) SPEC_BUILD=./build/asan tools/run-specs lua5.4
+
+asan-short: build/asan/humanitec/core.so
+	$(SAN_ENV) SPEC_BUILD=./build/asan SPEC_FILES="$(SAN_SHORT)" tools/run-specs lua5.4
+
+valgrind: deps
+	@tools/deps long
+	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so
+	tools/valgrind-specs
+
+soak: deps
+	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so
+	tools/soak
+
+FUZZERS = headers trace buffer
+FUZZ_SECONDS ?= 60
+build/fuzz/fuzz_%: csrc/fuzz/fuzz_%.c csrc/buffer.c csrc/headers.c csrc/buffer.h csrc/headers.h
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< csrc/buffer.c csrc/headers.c
+
+# Each harness over its corpus only: the regression inputs (earlier findings among them) must stay clean.
+fuzz-replay: $(addprefix build/fuzz/fuzz_,$(FUZZERS))
+	@for f in $(FUZZERS); do build/fuzz/fuzz_$$f -runs=0 csrc/fuzz/corpus/$$f 2>&1 | tail -n 1 || exit 1; done
+
+fuzz: deps $(addprefix build/fuzz/fuzz_,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+	  mkdir -p build/fuzz/work/$$f; \
+	  build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ build/fuzz/work/$$f \
+	    csrc/fuzz/corpus/$$f || exit 1; \
+	done
 
 generate:
 	lua5.4 tools/gen-operations.lua $(SPEC)
