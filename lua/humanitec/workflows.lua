@@ -130,6 +130,25 @@ local function poll_until(self, opts, poll)
   end
 end
 
+-- Polls `get()` until its record's status is none of `open`, calling `opts.on_progress(status, record)` on
+-- every change of status (the first one seen included). Returns the final record; or nil and the error ("timeout"
+-- when time ran out), with the last record and status seen.
+local function watch(self, opts, open, get)
+  local last, last_status
+  local done, err = poll_until(self, opts, function()
+    local record, get_err = get()
+    if not record then return nil, get_err end
+    last = record
+    if record.status ~= last_status then
+      last_status = record.status
+      if opts.on_progress then opts.on_progress(record.status, record) end
+    end
+    if open[record.status] then return false end
+    return record
+  end)
+  return done, err, last, last_status
+end
+
 -- ---- deployments ----------------------------------------------------------------------------------------------
 
 --- Polls a deployment until it succeeds or fails, calling `on_progress(status, deployment)` whenever the
@@ -147,17 +166,8 @@ function W:wait_deployment(opts)
   field("wait_deployment", opts, "on_progress", "function", true)
   field("wait_deployment", opts, "timeout", "number", true)
   field("wait_deployment", opts, "interval", "number", true)
-  local last_status, last
-  local done, err = poll_until(self, opts, function()
-    local deployment, get_err = self:get_deployment { appId = app, envId = env, deployId = id }
-    if not deployment then return nil, get_err end
-    last = deployment
-    if deployment.status ~= last_status then
-      last_status = deployment.status
-      if opts.on_progress then opts.on_progress(deployment.status, deployment) end
-    end
-    if RUNNING[deployment.status] then return false end
-    return deployment
+  local done, err, last, last_status = watch(self, opts, RUNNING, function()
+    return self:get_deployment { appId = app, envId = env, deployId = id }
   end)
   if err == "timeout" then
     return nil, errors.new {
@@ -491,17 +501,8 @@ function W:wait_pipeline_run(opts)
   local pipeline = field("wait_pipeline_run", opts, "pipeline", "string")
   local id = field("wait_pipeline_run", opts, "run", "string")
   field("wait_pipeline_run", opts, "on_progress", "function", true)
-  local last_status, last
-  local done, err = poll_until(self, opts, function()
-    local run, get_err = self:get_pipeline_run { appId = app, pipelineId = pipeline, runId = id }
-    if not run then return nil, get_err end
-    last = run
-    if run.status ~= last_status then
-      last_status = run.status
-      if opts.on_progress then opts.on_progress(run.status, run) end
-    end
-    if RUN_OPEN[run.status] then return false end
-    return run
+  local done, err, last, last_status = watch(self, opts, RUN_OPEN, function()
+    return self:get_pipeline_run { appId = app, pipelineId = pipeline, runId = id }
   end)
   if err == "timeout" then
     return nil, errors.new { kind = "timeout", last_status = last_status, run = last,
