@@ -1,4 +1,5 @@
--- bin/humanitec-sim over HTTP on loopback, driven with curl.
+-- bin/humanitec-sim over HTTP on loopback, driven with curl: its options, its control API (--control) and bad
+-- request framing. The route specs (spec/sim_*_spec.lua) run over HTTP too, through support.sim_helper.
 local json = require "humanitec.json"
 local server_mod = require "support.sim_server"
 
@@ -96,6 +97,111 @@ describe("bin/humanitec-sim", function()
   it("serves an empty list as []", function()
     local _, body = server:curl("GET", "/orgs/beta/apps/ci/deltas", { token = "tok" })
     assert.equal("[]", body)
+  end)
+
+  it("has no control API without --control: /_sim/ is an unknown path like any other", function()
+    local status, body = server:curl("GET", "/_sim/now", { token = "tok" })
+    assert.equal(404, status)
+    assert.equal("API-004", json.decode(body).error)
+    assert.equal(404, (server:curl("POST", "/_sim/clear-faults")))
+  end)
+end)
+
+describe("bin/humanitec-sim --control", function()
+  local server
+  setup(function() server = server_mod.start{ "--control", "--org", "acme", "--token", "tok" } end)
+  teardown(function() server:stop() end)
+
+  -- A control request with an optional JSON body: the status, the decoded body (nil when empty), the headers.
+  local function control(method, name, body)
+    local status, text, headers = server:curl(method, "/_sim/" .. name, { content_type = "application/json",
+      body = type(body) == "table" and json.encode(body) or body })
+    return status, text ~= "" and json.decode(text) or nil, headers
+  end
+
+  it("reports the real clock, and refuses to advance it", function()
+    local status, now = control("GET", "now")
+    assert.equal(200, status)
+    assert.is_false(now.manual_clock)
+    assert.is_true(math.abs(now.now - os.time()) < 60, "now is " .. tostring(now.now))
+    assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$", now.time)
+    local s409, body = control("POST", "advance", { seconds = 1 })
+    assert.equal(409, s409)
+    assert.matches("manual%-clock", body.message)
+  end)
+
+  it("injects faults that the API's routes meet and its own do not", function()
+    assert.equal(204, (control("POST", "inject", { status = 503, retry_after = 3, times = "always" })))
+    for _ = 1, 2 do
+      local status, _, headers = server:curl("GET", "/orgs", { token = "tok" })
+      assert.equal(503, status)
+      assert.equal("3", headers["retry-after"])
+    end
+    assert.equal(200, (control("GET", "now")))
+    assert.equal(204, (control("POST", "inject", { status = 429, path = "^/orgs/acme$", method = "get" })))
+    assert.equal(204, (control("POST", "clear-faults")))
+    assert.equal(200, (server:curl("GET", "/orgs", { token = "tok" })))
+    assert.equal(200, (server:curl("GET", "/orgs/acme", { token = "tok" })))
+  end)
+
+  it("adds tokens, and resets to the startup state or to the options given", function()
+    local status, added = control("POST", "tokens", { token = "t2", orgs = { "beta" }, user = "bob", name = "Bob" })
+    assert.equal(201, status)
+    assert.same({ token = "t2", user_id = "bob" }, added)
+    local _, orgs = server:curl("GET", "/orgs", { token = "t2" })
+    assert.equal("beta", json.decode(orgs)[1].id)
+    assert.equal(201, (server:curl("POST", "/orgs/acme/apps", { token = "tok", content_type = "application/json",
+      body = json.encode{ id = "web", name = "Web" } })))
+    assert.equal(204, (control("POST", "reset")))
+    assert.equal(401, (server:curl("GET", "/orgs", { token = "t2" })))
+    assert.equal(404, (server:curl("GET", "/orgs/acme/apps/web", { token = "tok" })))
+    assert.equal(204, (control("POST", "reset", { orgs = { "zed" },
+      tokens = { z = { "zed" }, y = { orgs = { "zed" }, user = "yan" } }, deploy_seconds = 0 })))
+    assert.equal(401, (server:curl("GET", "/orgs", { token = "tok" })))
+    local _, me = server:curl("GET", "/current-user", { token = "y" })
+    assert.equal("yan", json.decode(me).id)
+    local _, zed = server:curl("GET", "/orgs", { token = "z" })
+    assert.equal("zed", json.decode(zed)[1].id)
+    assert.equal(204, (control("POST", "reset", {})))
+    assert.equal(200, (server:curl("GET", "/orgs/acme", { token = "tok" })))
+  end)
+
+  it("answers bad control requests with error bodies", function()
+    local status, body = control("POST", "inject", { times = 1 })
+    assert.equal(400, status)
+    assert.equal("API-001", body.error)
+    assert.matches("status", body.message)
+    assert.equal(400, (control("POST", "inject", { status = 42 })))
+    assert.equal(400, (control("POST", "fail-next-deployment", { errors = "boom" })))
+    assert.equal(400, (control("POST", "tokens", { orgs = { "acme" } })))
+    assert.equal(400, (control("POST", "reset", { bogus = 1 })))
+    assert.equal(400, (control("POST", "reset", { deploy_seconds = -1 })))
+    assert.equal(400, (control("POST", "reset", { start = 5 })), "start needs the manual clock")
+    assert.equal(422, (control("POST", "inject", "{nope")))
+    assert.equal(404, (control("POST", "nothing")))
+    local s405, _, headers = control("GET", "reset")
+    assert.equal(405, s405)
+    assert.equal("POST", headers.allow)
+    assert.equal(200, (server:curl("GET", "/orgs", { token = "tok" })), "the simulator is unchanged")
+  end)
+end)
+
+describe("bin/humanitec-sim --control --manual-clock", function()
+  it("starts the clock at 2024-01-01 and moves it only with /_sim/advance", function()
+    local server = server_mod.start{ "--control", "--manual-clock", "--org", "acme", "--token", "tok" }
+    local ok, err = pcall(function()
+      local _, now = server:curl("GET", "/_sim/now")
+      assert.same({ now = 1704067200, time = "2024-01-01T00:00:00.000Z", manual_clock = true }, json.decode(now))
+      local status, moved = server:curl("POST", "/_sim/advance", { body = '{"seconds": 90.5}' })
+      assert.equal(200, status)
+      assert.equal("2024-01-01T00:01:30.500Z", json.decode(moved).time)
+      assert.equal(400, (server:curl("POST", "/_sim/advance", { body = '{"seconds": -1}' })))
+      assert.equal(400, (server:curl("POST", "/_sim/advance")))
+      assert.equal(204, (server:curl("POST", "/_sim/reset", { body = '{"start": 1700000000}' })))
+      assert.equal("2023-11-14T22:13:20.000Z", json.decode(select(2, server:curl("GET", "/_sim/now"))).time)
+    end)
+    server:stop()
+    assert(ok, err)
   end)
 end)
 

@@ -1,5 +1,17 @@
---- Helpers for the simulator specs: a simulator with one organization and token, and a tiny JSON client that
--- calls `sim:handle` directly.
+--- Helpers for the simulator specs: a simulator with one organization and token, a tiny JSON client that
+-- calls `sim:handle`, and the two modes the route specs run in:
+--
+--   for mode in H.modes() do
+--     describe(mode.name, function()
+--       setup(mode.start)       -- over HTTP: starts bin/humanitec-sim for the whole file
+--       teardown(mode.stop)
+--       local sim, api
+--       before_each(function() sim, api = mode.new{ deploy_seconds = 4 } end)
+--       ...
+--
+-- In process `sim` is a simulator; over HTTP it is a stand-in (support.sim_remote) whose `handle` goes over
+-- HTTP and whose `advance`, `inject`, `fail_next_deployment`, `clear_faults`, `now` and `add_token` call the
+-- control API. `mode.new` starts a fresh simulator either way, so tests stay independent.
 local json = require "humanitec.json"
 local sim_mod = require "humanitec.sim"
 
@@ -46,6 +58,37 @@ function M.new(opts)
   opts.tokens = opts.tokens or { tok = { "acme" } }
   local sim = sim_mod.new(opts)
   return sim, M.client(sim, "tok")
+end
+
+--- Iterates over the modes the route specs run in: "in process" (`mode.in_process`) and "over HTTP"
+-- (`mode.http`). Each has `name`, `start` and `stop` (for setup and teardown) and `new(opts)`, which does
+-- what `M.new` does.
+---@return fun(): table?
+function M.modes()
+  local in_process = { name = "in process", in_process = true, new = M.new }
+  function in_process.start() end
+  function in_process.stop() end
+
+  local http = { name = "over HTTP", http = true }
+  local remote
+  function http.start() remote = require("support.sim_remote").start() end
+  function http.stop()
+    if remote then remote:stop() end
+    remote = nil
+  end
+  function http.new(opts)
+    assert(remote, "over HTTP, mode.new needs setup(mode.start) first")
+    opts = opts or {}
+    opts.orgs = opts.orgs or { "acme" }
+    opts.tokens = opts.tokens or { tok = { "acme" } }
+    remote:reset(opts)
+    return remote, M.client(remote, "tok")
+  end
+  local modes, i = { in_process, http }, 0
+  return function()
+    i = i + 1
+    return modes[i]
+  end
 end
 
 --- Creates application `id` (with its "development" environment) and returns its body.

@@ -10,6 +10,8 @@
 -- Time comes from a clock. In process the default clock is manual: it only moves when a test calls
 -- `sim:advance(seconds)`, so deployments and pipeline runs progress exactly when the test says. Work that
 -- depends on time (a deployment finishing) is settled lazily, at the start of each request, from the clock.
+-- Over HTTP the clock is real time, unless `bin/humanitec-sim --control --manual-clock` lets test drivers move
+-- it (and inject faults) through the control API under /_sim/ (see humanitec.sim.server).
 local json = require "humanitec.json"
 local U = require "humanitec.sim.util"
 local router_mod = require "humanitec.sim.router"

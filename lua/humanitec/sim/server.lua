@@ -4,13 +4,39 @@
 --   print(server:url())   -- the address it listens on, with the port the system picked
 --   server:loop()         -- serves until the process is stopped
 --
--- The simulator's clock should be real time here (see `M.real_clock`); injected latency is slept with
--- cqueues, so other connections are served meanwhile.
+-- The simulator's clock should be real time here (see `M.real_clock`), unless test drivers move it through the
+-- control API; injected latency is slept with cqueues, so other connections are served meanwhile.
+--
+-- The control API (`M.control`, `bin/humanitec-sim --control`) lets a test driver in any language do over HTTP
+-- what a Lua test does in process with the simulator's methods, as moto's and stripe-mock's do. It is not
+-- part of Humanitec's API: its routes live under the reserved prefix /_sim/, take no token, never meet
+-- injected faults, and are served only when asked for. Serve it on loopback only. Bodies are JSON; errors
+-- have the usual error body (400 for bad input, 404 and 405 for unknown routes and methods).
+--
+--   GET  /_sim/now                   200 {"now": epoch seconds, "time": "2024-01-01T00:00:00.000Z",
+--                                         "manual_clock": true when /_sim/advance can move it}
+--   POST /_sim/advance               {"seconds": N}: moves the manual clock and settles what became due
+--                                    (deployments, pipeline runs); 200 as /_sim/now, 409 on real time
+--   POST /_sim/inject                a fault, as sim:inject takes it: {"status", "retry_after", "latency",
+--                                    "times" (a count, or "always" until cleared), "path" (a Lua pattern),
+--                                    "method", "message"}; 204
+--   POST /_sim/fail-next-deployment  {"app"?, "env"?, "errors"?}, as sim:fail_next_deployment; 204
+--   POST /_sim/clear-faults          drops injected faults and pending deployment failures; 204
+--   POST /_sim/tokens                {"token", "orgs": [ids], "user"?, "name"?, "email"?}: adds a bearer token
+--                                    (organizations and user created if missing), as sim:add_token;
+--                                    201 {"token", "user_id"}
+--   POST /_sim/reset                 drops all state and starts a fresh simulator from the startup options;
+--                                    a body may override some of them, for the new simulator only:
+--                                    {"orgs": [ids], "tokens": {token: [org ids] or {"orgs", "user", "name",
+--                                    "email"}}, "seed", "start" (manual clock only), "deploy_seconds",
+--                                    "pending_seconds", "step_seconds", "latency" (seconds)}; 204
 local cqueues = require "cqueues"
 local http_server = require "http.server"
 local http_headers = require "http.headers"
 local http_util = require "http.util"
 local json = require "humanitec.json"
+local sim_mod = require "humanitec.sim"
+local router_mod = require "humanitec.sim.router"
 local U = require "humanitec.sim.util"
 
 local M = {}
@@ -23,6 +49,145 @@ Server.__index = Server
 function M.real_clock()
   local start, mono = os.time(), cqueues.monotime()
   return function() return start + (cqueues.monotime() - mono) end
+end
+
+-- The control API ---------------------------------------------------------------------------------------
+
+--- The reserved path prefix of the control API.
+M.CONTROL_PREFIX = "/_sim/"
+
+-- The simulator options /_sim/reset takes (all JSON can carry), each with the check its value must pass.
+local function non_negative(v) return type(v) == "number" and v >= 0 end
+local RESET_OPTIONS = {
+  orgs = function(v) return U.is_list(v) or U.is_object(v) and next(v) == nil end,
+  tokens = U.is_object,
+  seed = function(v) return type(v) == "string" or type(v) == "number" end,
+  start = non_negative, deploy_seconds = non_negative, pending_seconds = non_negative,
+  step_seconds = non_negative, latency = non_negative,
+}
+
+-- The optional JSON object body of a control request, with JSON nulls dropped.
+local function control_body(req)
+  if req.body == nil or req.body:find("^%s*$") then return {} end
+  local body = U.json_body(req)
+  for k, v in pairs(body) do
+    if v == json.null then body[k] = nil end
+  end
+  return body
+end
+
+-- Runs one of the simulator's methods for the control API: its argument errors become 400s.
+local function call(fn, ...)
+  local ok, err = pcall(fn, ...)
+  if not ok then U.fail(400, (tostring(err):gsub("^[^\n]-:%d+: ", ""))) end
+  return err
+end
+
+local function clock_answer(sim)
+  local now = sim:now()
+  return 200, { now = now, time = U.iso(now), manual_clock = sim.manual_now ~= nil }
+end
+
+local CONTROL = router_mod.new()
+
+CONTROL:add("GET", "/_sim/now", function(self) return clock_answer(self.sim) end)
+
+CONTROL:add("POST", "/_sim/advance", function(self, req)
+  local seconds = control_body(req).seconds
+  if not self.sim.manual_now then
+    U.fail(409, "the simulator runs on real time: start it with --manual-clock to move its clock")
+  end
+  call(self.sim.advance, self.sim, seconds)
+  return clock_answer(self.sim)
+end)
+
+CONTROL:add("POST", "/_sim/inject", function(self, req)
+  local fault = control_body(req)
+  if fault.times == "always" then fault.times = math.huge end
+  -- JSON numbers may decode as floats (503.0), which would not do for a status line.
+  if type(fault.status) == "number" and fault.status == math.floor(fault.status) then
+    fault.status = math.floor(fault.status)
+  end
+  call(self.sim.inject, self.sim, fault)
+  return 204
+end)
+
+CONTROL:add("POST", "/_sim/fail-next-deployment", function(self, req)
+  call(self.sim.fail_next_deployment, self.sim, control_body(req))
+  return 204
+end)
+
+CONTROL:add("POST", "/_sim/clear-faults", function(self)
+  self.sim:clear_faults()
+  return 204
+end)
+
+CONTROL:add("POST", "/_sim/tokens", function(self, req)
+  local body = control_body(req)
+  local user = call(self.sim.add_token, self.sim, body.token, body.orgs,
+    { user = body.user, name = body.name, email = body.email })
+  return 201, { token = body.token, user_id = user.id }
+end)
+
+CONTROL:add("POST", "/_sim/reset", function(self, req)
+  local options = U.copy(self.options)
+  for name, value in pairs(control_body(req)) do
+    local check = RESET_OPTIONS[name]
+    if not check then U.fail(400, "unknown option '" .. tostring(name) .. "' to /_sim/reset") end
+    if not check(value) then U.fail(400, "bad value for option '" .. name .. "' to /_sim/reset") end
+    options[name] = value
+  end
+  if options.clock and options.start then
+    U.fail(400, "option 'start' needs the manual clock (--manual-clock)")
+  end
+  self.sim = call(sim_mod.new, options)
+  return 204
+end)
+
+local Control = {}
+Control.__index = Control
+
+--- The simulator with the control API in front of it: built from `options` (those of `humanitec.sim.new`),
+-- it answers requests under `M.CONTROL_PREFIX` itself and hands every other one to the current simulator.
+-- Give it to `M.new` in place of a simulator. Raises, as `humanitec.sim.new` does, on bad options.
+---@param options humanitec.sim.Options  the startup options: /_sim/reset starts again from them
+---@return table handler  with `handle`, the simulator's contract, and `sim`, the current simulator
+function M.control(options)
+  if type(options) ~= "table" then
+    error("bad argument #1 to 'control' (table expected, got " .. type(options) .. ")", 2)
+  end
+  return setmetatable({ options = U.copy(options), sim = sim_mod.new(options) }, Control)
+end
+
+--- Answers one request, as `sim:handle` does.
+---@param req humanitec.sim.Request
+---@return integer status
+---@return table<string, string> headers
+---@return string body
+---@return number latency
+function Control:handle(req)
+  if type(req) ~= "table" or type(req.path) ~= "string" or type(req.method) ~= "string"
+    or req.path:sub(1, #M.CONTROL_PREFIX) ~= M.CONTROL_PREFIX then
+    return self.sim:handle(req)
+  end
+  local path = #req.path > 1 and req.path:gsub("/+$", "") or req.path
+  local handler, allowed = CONTROL:find(req.method:upper(), path)
+  local ok, status, body = pcall(function()
+    if handler then return handler(self, req) end
+    if #allowed > 0 then U.fail(405, "method " .. req.method .. " is not allowed on " .. path) end
+    U.fail(404, "no such control endpoint: " .. path)
+  end)
+  local headers = { ["content-type"] = "application/json" }
+  if not ok then
+    if not U.is_failure(status) then
+      status, body = 500, U.error_body(500, "internal simulator error: " .. tostring(status))
+    else
+      status, body = status.status, U.error_body(status.status, status.message)
+    end
+    if status == 405 then headers.allow = table.concat(allowed, ", ") end
+  end
+  if body == nil then return status, {}, "", 0 end
+  return status, headers, json.encode(body), 0
 end
 
 -- Seconds a connection may take to send a request's header or body, or to take an answer.
@@ -169,8 +334,8 @@ local function on_stream(sim, stream, limit)
   if not (ok and keep) then drop_connection(stream) end
 end
 
---- Binds a listening socket for `sim`.
----@param sim table
+--- Binds a listening socket for `sim`: a simulator, or one with the control API in front (`M.control`).
+---@param sim table  anything with the simulator's `handle`
 ---@param opts? {host?: string, port?: integer, max_body?: integer}
 ---@return table|nil server
 ---@return string? err
