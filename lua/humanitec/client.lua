@@ -70,12 +70,16 @@ function Client.__index(_, key)
   return method
 end
 
+local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
+
 local REQUEST_OPTIONS = {
   query = true, body = true, raw_body = true, content_type = true, headers = true, timeout = true, retries = true,
 }
 
 -- Header lines for one request: the client's defaults, then the caller's. Raises on a bad name or value.
 local function header_lines(defaults, extra, content_type)
+  -- The common case: the client's defaults as they are (the list is never changed after the client is made).
+  if extra == nil and content_type == nil then return defaults end
   if extra ~= nil and type(extra) ~= "table" then
     error("bad option 'headers' (table expected, got " .. type(extra) .. ")", 4)
   end
@@ -118,11 +122,19 @@ local function header_lines(defaults, extra, content_type)
   return lines
 end
 
+local json_types, json_types_count = {}, 0 -- content type -> boolean; a server sends few distinct ones
+
 local function is_json(content_type)
   if not content_type then return false end
+  local known = json_types[content_type]
+  if known ~= nil then return known end
+  if json_types_count >= 64 then json_types, json_types_count = {}, 0 end
   local media = content_type:match("^%s*([^;%s]+)")
   media = media and media:lower() or ""
-  return media == "application/json" or media:find("%+json$") ~= nil
+  local result = media == "application/json" or media:find("%+json$") ~= nil
+  json_types[content_type] = result
+  json_types_count = json_types_count + 1
+  return result
 end
 
 -- Checks one request's arguments and builds what the session needs; raises at `level` on a programmer error.
@@ -141,7 +153,7 @@ local function prepare(self, method, path, opts, fname, level)
     error(("bad argument #2 to '%s' (path must not contain white space, NUL or '#')"):format(fname), level)
   end
   if opts == nil then
-    opts = {}
+    opts = NO_OPTIONS
   elseif type(opts) ~= "table" then
     error(("bad argument #3 to '%s' (table expected, got %s)"):format(fname, type(opts)), level)
   end
@@ -185,11 +197,17 @@ local function prepare(self, method, path, opts, fname, level)
   if opts.retries ~= nil then
     policy = retry.policy(opts.retries, fname, level + 1)
   end
-  local ok, query = pcall(url_codec.query, opts.query)
-  if not ok then error(query, level) end
+  local query = ""
+  if opts.query ~= nil then
+    local ok
+    ok, query = pcall(url_codec.query, opts.query)
+    if not ok then error(query, level) end
+  end
   local has_key = false
-  for name in pairs(opts.headers or {}) do
-    if type(name) == "string" and name:lower() == "idempotency-key" then has_key = true end
+  if type(opts.headers) == "table" then
+    for name in pairs(opts.headers) do
+      if type(name) == "string" and name:lower() == "idempotency-key" then has_key = true end
+    end
   end
   return {
     method = method,
@@ -353,12 +371,17 @@ end
 ---@return fun(): number now
 ---@return fun(seconds: number) sleep
 function Client:_clock()
+  local now, sleep = self._now, self._sleep
+  if now then return now, sleep end
   local session = self._session
   if session.now and session.sleep then
-    return function() return session:now() end, function(seconds) session:sleep(seconds) end
+    now, sleep = function() return session:now() end, function(seconds) session:sleep(seconds) end
+  else
+    local core = require "humanitec.core"
+    now, sleep = core.now, core.sleep
   end
-  local core = require "humanitec.core"
-  return core.now, core.sleep
+  self._now, self._sleep = now, sleep -- the session never changes, nor does its clock
+  return now, sleep
 end
 
 --- Calls an operation of the API by its name or operationId, with the spec's parameter names; `orgId` defaults

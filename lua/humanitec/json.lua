@@ -86,50 +86,73 @@ function M.encode(value)
   return text
 end
 
--- Puts a mark on each table that stands for an empty JSON array (decoded from the sentinel).
-local function restore_empties(t)
+-- Puts a mark on each table that stands for an empty JSON array (decoded from the sentinel). `left` is how many
+-- sentinels remain to be found; the walk stops once none does. Returns the new count.
+local function restore_empties(t, left)
   for k, v in pairs(t) do
     if type(v) == "table" then
       if v[1] == EMPTY and v[2] == nil then
         t[k] = setmetatable({}, M.array_mt)
+        left = left - 1
       else
-        restore_empties(v)
+        left = restore_empties(v, left)
       end
+      if left == 0 then return 0 end
     end
   end
+  return left
 end
 
--- Rewrites each `[` ws `]` outside JSON strings as the sentinel array. Only called when the text holds such a
--- run somewhere, so the common case costs one C-level pattern search.
-local function substitute_empties(text)
-  local out, n, pos, len = {}, 0, 1, #text
-  while pos <= len do
-    local at = text:find('["%[]', pos)
+-- The common case, fast: when every empty array is written `[]` (no white space inside), plain searches find
+-- them all, and each is swapped for the sentinel array. Returns the new text and the count, or nil when some
+-- `[` is followed by white space, which the exact scan below must handle. A `[]` inside a JSON string is
+-- swapped too, but that always makes the text invalid (the sentinel's quote ends the string and a backslash
+-- follows), so when cjson rejects the result, the caller falls back to the exact scan.
+local function substitute_plain(text)
+  if text:find("[ ", 1, true) or text:find("[\n", 1, true) or text:find("[\r", 1, true)
+    or text:find("[\t", 1, true) then
+    return nil
+  end
+  local out, n, pos, count = {}, 0, 1, 0
+  while true do
+    local at = text:find("[]", pos, true)
     if not at then break end
-    if text:byte(at) == 34 then -- '"': skip the string, honouring backslash escapes
-      local close = at
-      repeat
-        close = text:find('["\\]', close + 1)
-        if not close then return nil end
-        local escape = text:byte(close) == 92
-        if escape then close = close + 1 end
-      until not escape
-      n = n + 1; out[n] = text:sub(pos, close)
-      pos = close + 1
+    n = n + 1; out[n] = text:sub(pos, at - 1)
+    n = n + 1; out[n] = EMPTY_LITERAL
+    count = count + 1
+    pos = at + 2
+  end
+  if count == 0 then return text, 0 end
+  n = n + 1; out[n] = text:sub(pos)
+  return table.concat(out, "", 1, n), count
+end
+
+-- Rewrites each `[` ws `]` outside JSON strings as the sentinel array, and returns how many it rewrote. Only
+-- called when the text holds such a run somewhere. All the scanning is done by C-level pattern functions, never
+-- a Lua loop per string: escapes are first blanked out in a copy of the same length, so that every `"` left in
+-- the copy opens or closes a string, and a run is inside a string exactly when an odd number of quotes precede
+-- it. (For text that is not valid JSON the count may be off; cjson then rejects the text either way.)
+local function substitute_empties(text)
+  local plain = text
+  if text:find("\\", 1, true) then plain = text:gsub("\\.", "..") end
+  local out, n, count = {}, 0, 0
+  local pos, counted, quotes = 1, 1, 0 -- quotes: how many '"' lie in plain[1, counted)
+  while true do
+    local at, stop = plain:find("%[%s*%]", pos)
+    if not at then break end
+    local _, q = plain:sub(counted, at - 1):gsub('"', "")
+    quotes, counted = quotes + q, at
+    if quotes % 2 == 0 then
+      n = n + 1; out[n] = text:sub(pos, at - 1)
+      n = n + 1; out[n] = EMPTY_LITERAL
+      count = count + 1
     else
-      local stop = text:match("^%[%s*%]()", at)
-      if stop then
-        n = n + 1; out[n] = text:sub(pos, at - 1)
-        n = n + 1; out[n] = EMPTY_LITERAL
-        pos = stop
-      else
-        n = n + 1; out[n] = text:sub(pos, at)
-        pos = at + 1
-      end
+      n = n + 1; out[n] = text:sub(pos, stop)
     end
+    pos = stop + 1
   end
   n = n + 1; out[n] = text:sub(pos)
-  return table.concat(out, "", 1, n)
+  return table.concat(out, "", 1, n), count
 end
 
 --- Decodes JSON text. Empty arrays come back marked with `array_mt`; `null` is `M.null`.
@@ -140,21 +163,29 @@ function M.decode(text)
   if type(text) ~= "string" then
     error("bad argument #1 to 'decode' (string expected, got " .. type(text) .. ")", 2)
   end
-  local has_empty = text:find("%[%s*%]") ~= nil
-  if has_empty then
-    text = substitute_empties(text) or text -- an unterminated string: let cjson report it
-  end
-  local ok, value = pcall(codec.decode, text)
-  if not ok then
-    return nil, tostring(value)
-  end
-  if has_empty then
-    if type(value) == "table" then
-      if value[1] == EMPTY and value[2] == nil then
-        return setmetatable({}, M.array_mt)
-      end
-      restore_empties(value)
+  local count = 0
+  local value
+  if text:find("[", 1, true) then
+    local fast
+    fast, count = substitute_plain(text)
+    local ok
+    if fast then ok, value = pcall(codec.decode, fast) end
+    if not ok then -- white space in an empty array, `[]` inside a string, or invalid JSON: the exact scan
+      count = 0
+      if text:find("%[%s*%]") then text, count = substitute_empties(text) end
+      ok, value = pcall(codec.decode, text)
+      if not ok then return nil, tostring(value) end
     end
+  else
+    local ok
+    ok, value = pcall(codec.decode, text)
+    if not ok then return nil, tostring(value) end
+  end
+  if count > 0 and type(value) == "table" then
+    if value[1] == EMPTY and value[2] == nil then
+      return setmetatable({}, M.array_mt)
+    end
+    restore_empties(value, count)
   end
   return value
 end
