@@ -8,6 +8,7 @@
 #   make asan            the whole suite against the core built with AddressSanitizer and UBSan (lua5.4)
 #   make valgrind        the whole suite under valgrind: no memory errors, no leaks from the core
 #   make soak            100 000 requests on one client; resident memory must grow by less than 2 MB
+#   make bench           this SDK against libcurl and its peers, side by side (bench/run; results in bench/results)
 #   make fuzz            each libFuzzer harness for FUZZ_SECONDS (60); the corpora live in csrc/fuzz/corpus
 LUA ?= lua5.4
 SPEC ?= ../shared/humanitec/openapi.json
@@ -30,7 +31,7 @@ HEADERS = $(wildcard csrc/*.h)
 BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
 
-.PHONY: all build deps test test-one demo lint generate clean asan asan-short valgrind soak fuzz fuzz-replay
+.PHONY: all build deps test test-one demo lint generate clean asan asan-short valgrind soak fuzz fuzz-replay bench
 
 all: build
 
@@ -112,6 +113,10 @@ fuzz: deps $(addprefix build/fuzz/fuzz_,$(FUZZERS))
 	  build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ build/fuzz/work/$$f \
 	    csrc/fuzz/corpus/$$f || exit 1; \
 	done
+
+bench:
+	@tools/deps bench
+	bench/run
 
 generate:
 	lua5.4 tools/gen-operations.lua $(SPEC)

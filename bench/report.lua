@@ -1,0 +1,161 @@
+--- Turns bench/run's raw results into the markdown report: medians, min, max and ratios per scenario and tool,
+--- the targets met or missed, the machine and the versions.
+---   lua5.4 bench/report.lua RESULTS.tsv META.tsv N_A N_B N_C CONCURRENCY N_D
+--- RESULTS.tsv rows: scenario, tool, round, milliseconds (or "n/a" / "fail"), peak RSS KiB, requests made, note.
+local results_file, meta_file = arg[1], arg[2]
+local N = { a = tonumber(arg[3]), b = tonumber(arg[4]), c = tonumber(arg[5]), d = tonumber(arg[7]) }
+local concurrency = tonumber(arg[6])
+local IDEAL_C = 20 * math.ceil(N.c / concurrency) -- ms: 20 ms per wave of `concurrency` requests
+
+local TOOLS = { "libcurl", "libcurl+cjson", "sdk-lua5.4", "sdk-luajit", "luasocket", "lua-http", "python-requests",
+  "node-fetch", "ts-autogen" }
+local PEERS = { "luasocket", "lua-http", "python-requests", "node-fetch", "ts-autogen" }
+local SDKS = { "sdk-lua5.4", "sdk-luajit" }
+
+local runs, notes = {}, {} -- runs[scenario][tool] = { {ms =, rss =}, ... }
+for line in io.lines(results_file) do
+  local scenario, tool, _, ms, rss, count, note = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+  if scenario then
+    runs[scenario] = runs[scenario] or {}
+    runs[scenario][tool] = runs[scenario][tool] or {}
+    if tonumber(ms) then
+      table.insert(runs[scenario][tool], { ms = tonumber(ms), rss = tonumber(rss), n = tonumber(count) })
+    elseif note ~= "" then
+      notes[scenario .. "/" .. tool] = (ms == "fail" and "failed: " or "") .. note
+    end
+  end
+end
+
+local function stats(list, field)
+  local values = {}
+  for i, r in ipairs(list or {}) do values[i] = r[field] end
+  if #values == 0 then return nil end
+  table.sort(values)
+  local n = #values
+  local median = n % 2 == 1 and values[(n + 1) / 2] or (values[n / 2] + values[n / 2 + 1]) / 2
+  return { median = median, min = values[1], max = values[n], requests = list[1].n }
+end
+
+local function median_of(scenario, tool, field)
+  local s = stats(runs[scenario] and runs[scenario][tool], field or "ms")
+  return s and s.median
+end
+
+local function fmt(v, digits)
+  if v == nil then return "" end
+  return (("%." .. (digits or 1) .. "f"):format(v))
+end
+
+local out = {}
+local function emit(s) out[#out + 1] = s end
+
+-- The reference each scenario's ratio is taken against.
+local base_a = median_of("a", "libcurl")
+local base_b = median_of("b", "libcurl+cjson")
+local base_e = median_of("b", "libcurl+cjson", "rss")
+local function ratio(scenario, tool, s)
+  if scenario == "a" then return base_a and s.median / base_a end
+  if scenario == "b" then return base_b and s.median / base_b end
+  if scenario == "c" then return s.median / IDEAL_C end
+  if scenario == "d" then
+    local own_a = median_of("a", tool)
+    return own_a and (s.median / (s.requests or N.d)) / (own_a / N.a)
+  end
+  if scenario == "e" then return base_e and s.median / base_e end
+end
+
+local TITLES = {
+  a = ("(a) %d GETs, 1 KB JSON, one connection"):format(N.a),
+  b = ("(b) %d GETs, ~10 MB JSON list"):format(N.b),
+  c = ("(c) %d GETs of a 20 ms answer, %d at a time"):format(N.c, concurrency),
+  d = ("(d) %d HTTPS GETs, 1 KB JSON"):format(N.d),
+  e = "(e) peak RSS during (b)",
+}
+local RATIO_OF = {
+  a = "x libcurl", b = "x libcurl+cjson", c = ("x ideal %d ms"):format(IDEAL_C), d = "x own (a) per request",
+  e = "x libcurl+cjson",
+}
+
+emit("# lua-humanitec benchmark")
+emit("")
+emit("Produced by `make bench` (bench/run). Times are the whole run of each tool's loop, after start-up; median,")
+emit("min and max over the rounds. Everything on loopback against nginx; see bench/run for what each tool does.")
+emit("")
+emit("| scenario | tool | median | min | max | per request | ratio |")
+emit("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+for _, scenario in ipairs { "a", "b", "c", "d", "e" } do
+  local source = scenario == "e" and "b" or scenario
+  local field = scenario == "e" and "rss" or "ms"
+  for _, tool in ipairs(TOOLS) do
+    local s = stats(runs[source] and runs[source][tool], field)
+    local note = notes[source .. "/" .. tool]
+    if s then
+      local r = ratio(scenario, tool, s)
+      if scenario == "e" then
+        emit(("| %s | %s | %s MB | %s MB | %s MB | | %s |"):format(TITLES[scenario], tool, fmt(s.median / 1024),
+          fmt(s.min / 1024), fmt(s.max / 1024), r and (fmt(r, 2) .. " " .. RATIO_OF.e) or ""))
+      else
+        local per = s.median / (s.requests or N[scenario]) * 1000
+        emit(("| %s | %s | %s ms | %s ms | %s ms | %s µs | %s |"):format(TITLES[scenario], tool, fmt(s.median),
+          fmt(s.min), fmt(s.max), fmt(per, per < 100 and 1 or 0), r and (fmt(r, 2) .. " " .. RATIO_OF[scenario]) or ""))
+      end
+    elseif note and scenario ~= "e" then
+      emit(("| %s | %s | n/a | | | | %s |"):format(TITLES[scenario], tool, note))
+    end
+  end
+end
+
+-- The targets of issue 8, for each build of the SDK.
+emit("")
+emit("## Targets")
+emit("")
+emit("| target | " .. table.concat(SDKS, " | ") .. " |")
+emit("| --- |" .. (" --- |"):rep(#SDKS))
+local function verdict(ok, text)
+  if ok == nil then return "not measured" end
+  return (ok and "met" or "**missed**") .. " (" .. text .. ")"
+end
+local targets = {
+  { "(a) at most 1.15 x libcurl, faster than every peer", function(tool)
+    local m = median_of("a", tool)
+    if not (m and base_a) then return verdict(nil) end
+    local r = m / base_a
+    local slower = {}
+    for _, peer in ipairs(PEERS) do
+      local p = median_of("a", peer)
+      if p and p <= m then slower[#slower + 1] = peer end
+    end
+    return verdict(r <= 1.15 and #slower == 0,
+      fmt(r, 2) .. "x" .. (#slower > 0 and ("; not faster than " .. table.concat(slower, ", ")) or "; fastest"))
+  end },
+  { "(b) at most 1.10 x libcurl + lua-cjson", function(tool)
+    local m = median_of("b", tool)
+    if not (m and base_b) then return verdict(nil) end
+    return verdict(m / base_b <= 1.10, fmt(m / base_b, 2) .. "x")
+  end },
+  { ("(c) at most 1.2 x the ideal %d ms"):format(IDEAL_C), function(tool)
+    local m = median_of("c", tool)
+    if not m then return verdict(nil) end
+    return verdict(m / IDEAL_C <= 1.2, fmt(m / IDEAL_C, 2) .. "x")
+  end },
+  { "(d) per request at most 1.3 x (a)", function(tool)
+    local m, a = median_of("d", tool), median_of("a", tool)
+    if not (m and a) then return verdict(nil) end
+    local r = (m / N.d) / (a / N.a)
+    return verdict(r <= 1.3, fmt(r, 2) .. "x")
+  end },
+}
+for _, t in ipairs(targets) do
+  local cells = {}
+  for i, tool in ipairs(SDKS) do cells[i] = t[2](tool) end
+  emit("| " .. t[1] .. " | " .. table.concat(cells, " | ") .. " |")
+end
+
+emit("")
+emit("## Machine and versions")
+emit("")
+for line in io.lines(meta_file) do
+  local key, value = line:match("^([^\t]*)\t(.*)$")
+  if key then emit("- " .. key .. ": " .. value) end
+end
+io.write(table.concat(out, "\n"), "\n")

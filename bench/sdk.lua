@@ -1,0 +1,43 @@
+--- This SDK in the benchmark: one client, client:get for each request, client:batch for the concurrent case.
+---   lua5.4 bench/sdk.lua SCENARIO BASE_URL PATH N [CONCURRENCY] [CA_FILE]
+--- SCENARIO is "get" (N sequential GETs of PATH, each decoded) or "batch" (N GETs of PATH<i>, CONCURRENCY at a
+--- time). bench/run puts lua/ and build/<interpreter>/ on the search paths. Prints
+--- "RESULT <milliseconds> <peak RSS in KiB> <bytes received>".
+local humanitec = require "humanitec"
+local core = require "humanitec.core"
+
+local scenario, base, path, n, concurrency, ca = arg[1], arg[2], arg[3], tonumber(arg[4]), tonumber(arg[5]), arg[6]
+if ca == "" then ca = nil end
+
+local function peak_rss_kb()
+  local f = assert(io.open("/proc/self/status"))
+  local kb = f:read("a"):match("VmHWM:%s*(%d+)")
+  f:close()
+  return tonumber(kb)
+end
+
+local client = humanitec.new { url = base, token = "bench-token", org = "bench", ca_file = ca }
+local bytes = 0
+
+local start = core.now()
+if scenario == "get" then
+  for _ = 1, n do
+    local data, response = client:get(path)
+    if type(data) ~= "table" then error("GET " .. path .. ": " .. tostring(response)) end
+    bytes = bytes + #response.body
+  end
+elseif scenario == "batch" then
+  local list = {}
+  for i = 1, n do list[i] = { "GET", path .. i } end
+  local results = client:batch(list, { concurrency = concurrency })
+  for i = 1, n do
+    local r = results[i]
+    if not (r and type(r.data) == "table") then error("GET " .. path .. i .. ": " .. tostring(r and r.err)) end
+    bytes = bytes + #r.response.body
+  end
+else
+  error("unknown scenario " .. tostring(scenario))
+end
+local elapsed = (core.now() - start) * 1000
+client:close()
+io.write(("RESULT %.3f %d %d\n"):format(elapsed, peak_rss_kb(), bytes))
