@@ -64,7 +64,7 @@ demo:
 	@tools/demo
 
 lint: deps
-	luacheck --quiet lua spec tools bin examples bin/humanitec bin/humanitec-sim tools/soak
+	luacheck --quiet lua spec tools bin examples bench bin/humanitec bin/humanitec-sim tools/soak
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --suppress=toomanyconfigs $(CURL_CFLAGS) csrc
 	$(MAKE) --no-print-directory -B LUA=lua5.4 EXTRA_CFLAGS=-Werror build/lua5.4/humanitec/core.so

@@ -14,7 +14,8 @@ local SDKS = { "sdk-lua5.4", "sdk-luajit" }
 
 local runs, notes = {}, {} -- runs[scenario][tool] = { {ms =, rss =}, ... }
 for line in io.lines(results_file) do
-  local scenario, tool, _, ms, rss, count, note = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+  local field = "([^\t]*)\t"
+  local scenario, tool, _, ms, rss, count, note = line:match("^" .. field:rep(6) .. "(.*)$")
   if scenario then
     runs[scenario] = runs[scenario] or {}
     runs[scenario][tool] = runs[scenario][tool] or {}
