@@ -2,11 +2,6 @@
 -- LuaJIT loads the LuaJIT build through package.cpath.
 local helpers = require "support.helpers"
 
-local function have(command)
-  return os.execute("command -v " .. command .. " >/dev/null 2>&1") == true
-    or os.execute("command -v " .. command .. " >/dev/null 2>&1") == 0
-end
-
 local function read(path)
   local f = assert(io.open(path, "r"))
   local text = f:read("*a")
@@ -14,12 +9,11 @@ local function read(path)
   return text
 end
 
+local have = helpers.have
+
 local function capture(command)
-  local pipe = assert(io.popen(command .. " 2>&1; echo \"exit=$?\""))
-  local out = pipe:read("*a")
-  pipe:close()
-  local body, status = out:match("^(.-)exit=(%d+)%s*$")
-  return body, status == "0"
+  local out, status = helpers.capture(command)
+  return out, status == 0
 end
 
 describe("packaging", function()

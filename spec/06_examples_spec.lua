@@ -1,11 +1,8 @@
 -- The examples run, end to end, against the simulator over HTTP, the way `make demo` runs them.
 describe("examples", function()
   it("deploy.lua creates, deploys, promotes, reports and cleans up (make demo)", function()
-    local pipe = assert(io.popen("tools/demo 2>&1; echo \"exit=$?\""))
-    local out = pipe:read("*a")
-    pipe:close()
-    local body, status = out:match("^(.-)exit=(%d+)%s*$")
-    assert.equals("0", status, body)
+    local body, status = require("support.helpers").capture("tools/demo")
+    assert.equals(0, status, body)
     assert.matches("Simulator listening on http://127%.0%.0%.1:%d+", body)
     assert.matches("DB_PASSWORD%s+%(secret%)", body)
     assert.is_nil(body:find("s3cr3t-demo", 1, true)) -- a secret's value never comes back

@@ -2,13 +2,10 @@
 -- one line when the API refuses them.
 local helpers = require "support.helpers"
 
--- Runs a shell command; returns its exit status and its output (stdout and stderr together, or apart).
+-- Runs a shell command; returns its exit status and its output.
 local function sh(command)
-  local pipe = assert(io.popen(command .. "; echo \"exit=$?\""))
-  local out = pipe:read("*a")
-  pipe:close()
-  local body, status = out:match("^(.-)exit=(%d+)%s*$")
-  return tonumber(status), body
+  local out, status = helpers.capture(command)
+  return status, out
 end
 
 local function run_example(name)

@@ -2,11 +2,6 @@
 local helpers = require "support.helpers"
 local humanitec = require "humanitec"
 
-local function have(command)
-  local ok = os.execute("command -v " .. command .. " >/dev/null 2>&1")
-  return ok == true or ok == 0
-end
-
 describe("concurrent requests", function()
   local server, client
   local now = require("humanitec.core").now
@@ -218,7 +213,7 @@ describe("concurrent requests", function()
 
   describe("Neovim", function()
     it("never freezes the editor, and calls back through vim.schedule", function()
-      if not have("nvim") then
+      if not helpers.have("nvim") then
         pending("nvim is not installed")
         return
       end

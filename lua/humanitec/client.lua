@@ -20,6 +20,13 @@ M.VERSION = "0.1.0"
 ---@field timings table total, connect, tls, first_byte (seconds), http_version
 ---@field method string
 ---@field url string
+-- The first value of a header in a table the core returned (a repeated header is a list).
+local function first_value(headers, name)
+  local v = headers[name]
+  if type(v) == "table" then return v[1] end
+  return v
+end
+
 local Response = {}
 Response.__index = Response
 Response.__name = "humanitec.Response"
@@ -28,9 +35,7 @@ Response.__name = "humanitec.Response"
 ---@param name string
 ---@return string?
 function Response:header(name)
-  local v = self.headers[name:lower()]
-  if type(v) == "table" then return v[1] end
-  return v
+  return first_value(self.headers, name:lower())
 end
 
 function Response:__tostring()
@@ -219,12 +224,6 @@ local function prepare(self, method, path, opts, fname, level)
     retries = policy,
     repeatable = retry.repeatable(method, has_key),
   }
-end
-
-local function first_value(headers, name)
-  local v = headers[name]
-  if type(v) == "table" then return v[1] end
-  return v
 end
 
 -- Turns what the session answered into the call's result: data and response, or nil and an error.

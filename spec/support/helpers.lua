@@ -51,12 +51,24 @@ function M.run_lua(code, env)
   words[#words + 1] = M.LUA
   words[#words + 1] = "-e"
   words[#words + 1] = shell_quote(code)
+  local out, status = M.capture(table.concat(words, " "))
+  return out, status == 0
+end
+
+--- Runs a shell command; returns its output (standard output and error together) and its exit status.
+function M.capture(command)
   -- LuaJIT's close() of a pipe does not report the exit status, so the shell prints it last.
-  local pipe = assert(io.popen(table.concat(words, " ") .. " 2>&1; echo \"exit=$?\"", "r"))
+  local pipe = assert(io.popen("(" .. command .. ") 2>&1; echo \"exit=$?\"", "r"))
   local out = pipe:read("*a")
   pipe:close()
   local body, status = out:match("^(.-)exit=(%d+)%s*$")
-  return body, status == "0"
+  return body or out, tonumber(status)
+end
+
+--- True when `command` is on the PATH.
+function M.have(command)
+  local _, status = M.capture("command -v " .. command .. " >/dev/null")
+  return status == 0
 end
 
 --- Writes `text` to a new temporary file and returns its path.

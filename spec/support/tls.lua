@@ -54,17 +54,14 @@ authorityKeyIdentifier = keyid
 subjectAltName = DNS:wrong.invalid
 ]]
 
-local quote = require("support.helpers").shell_quote
+local helpers = require "support.helpers"
+local quote = helpers.shell_quote
 
 -- Runs a shell command; returns its output, or raises with the output when it fails.
 local function run(command)
-  -- LuaJIT's close() of a pipe does not report the exit status, so the shell prints it last.
-  local pipe = assert(io.popen("(" .. command .. ") 2>&1; echo \"exit=$?\"", "r"))
-  local out = pipe:read("*a")
-  pipe:close()
-  local text, status = out:match("^(.-)exit=(%d+)%s*$")
-  if status ~= "0" then
-    error("command failed: " .. command .. "\n" .. tostring(text or out), 2)
+  local text, status = helpers.capture(command)
+  if status ~= 0 then
+    error("command failed: " .. command .. "\n" .. tostring(text), 2)
   end
   return text
 end
