@@ -8,9 +8,10 @@
 #include <time.h>
 
 #include "compat.h"
+#include "json.h"
 #include "session.h"
 
-/* CURLINFO_*_TIME_T and CURLAUTH_BEARER arrived in 7.61.0. */
+/* CURLINFO_*_TIME_T arrived in 7.61.0. */
 #define HUM_MIN_CURL 0x073d00
 
 static int core_version(lua_State *L) {
@@ -51,7 +52,7 @@ static int core_sleep(lua_State *L) {
 
 static const luaL_Reg core_functions[] = {
     {"now", core_now},         {"sleep", core_sleep}, {"session", hum_session_new},
-    {"version", core_version}, {NULL, NULL},
+    {"version", core_version}, {"json_decoder", hum_json_decoder}, {NULL, NULL},
 };
 
 /* The one exported symbol. */
