@@ -171,6 +171,7 @@ int hum_transfer_init(hum_transfer *t, hum_session *s) {
   t->settings = &s->settings;
   t->share = s->share;
   t->headers = NULL;
+  t->configured = 0;
   hum_buffer_init(&t->body, (size_t)s->settings.max_body);
   hum_buffer_init(&t->head, HUM_HEAD_LIMIT);
   hum_buffer_init(&t->trace, HUM_TRACE_LIMIT);
@@ -178,10 +179,15 @@ int hum_transfer_init(hum_transfer *t, hum_session *s) {
   return t->easy != NULL;
 }
 
-/* Drops what one request left behind; keeps the easy handle and its connections. */
-void hum_transfer_clear(hum_transfer *t) {
+/* Frees the header list, wiping each line first: one of them carries the token. */
+static void free_headers(hum_transfer *t) {
+  for (struct curl_slist *item = t->headers; item; item = item->next) wipe(item->data);
   curl_slist_free_all(t->headers);
   t->headers = NULL;
+}
+
+/* Drops what one request left behind; keeps the easy handle and its connections, and the header list. */
+void hum_transfer_clear(hum_transfer *t) {
   hum_buffer_reset(&t->body);
   hum_buffer_reset(&t->head);
   hum_buffer_reset(&t->trace);
@@ -191,6 +197,7 @@ void hum_transfer_clear(hum_transfer *t) {
 
 void hum_transfer_free(hum_transfer *t) {
   hum_transfer_clear(t);
+  free_headers(t);
   hum_buffer_free(&t->body);
   hum_buffer_free(&t->head);
   hum_buffer_free(&t->trace);
@@ -217,7 +224,9 @@ static void apply_settings(hum_transfer *t) {
   curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl can decode */
+  /* gzip, which every server offers. ("" would list every encoding this libcurl has, a longer header that
+   * libcurl formats again for each request, for no gain with JSON.) */
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   if (has_http2()) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   if (t->share) curl_easy_setopt(e, CURLOPT_SHARE, t->share);
@@ -230,11 +239,6 @@ static void apply_settings(hum_transfer *t) {
   if (s->ca_file && !s->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, (char *)NULL);
   if (s->ca_path && !s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, (char *)NULL);
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, s->max_body);
-  if (s->token) {
-    /* libcurl writes the Authorization header itself, and only to the host the request was made to. */
-    curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-    curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, s->token);
-  }
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -311,12 +315,44 @@ static int append_header(hum_transfer *t, const char *line) {
   return 0;
 }
 
-/* Readies the transfer for a request checked by hum_check_request. Allocates no Lua memory (the header
- * strings were checked to be strings already), so no collection can run in between. Returns 0, or -1 when
- * memory ran out. With copy_body, libcurl keeps its own copy of the body, for transfers that outlive the
- * call; otherwise the Lua string on the stack must stay alive until the transfer is done. */
-int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *a, int copy_body) {
-  hum_transfer_clear(t);
+/* The lines a request sends after the caller's. The token's, written here rather than by libcurl's bearer
+ * support, which costs more per request for the same line; either way it goes only to the URL's host, as
+ * redirects are never followed. Then, with a body, no "Expect: 100-continue" round trip for a large one, and
+ * no form Content-Type libcurl would add. */
+static const char AUTH_PREFIX[] = "Authorization: Bearer ";
+static const char *const EXPECT_NONE = "Expect:";
+static const char *const CONTENT_TYPE_NONE = "Content-Type:";
+
+/* Whether the transfer's header list already holds exactly the lines this request sends. */
+static int headers_unchanged(lua_State *L, const hum_transfer *t, const hum_request_args *a, int has_body) {
+  const struct curl_slist *item = t->headers;
+  const char *token = t->settings->token;
+  size_t n = a->headers_idx ? hum_rawlen(L, a->headers_idx) : 0;
+  for (size_t i = 1; i <= n; i++, item = item->next) {
+    if (item == NULL) return 0;
+    lua_rawgeti(L, a->headers_idx, (int)i);
+    int same = strcmp(item->data, lua_tostring(L, -1)) == 0;
+    lua_pop(L, 1);
+    if (!same) return 0;
+  }
+  if (token) {
+    if (item == NULL || strncmp(item->data, AUTH_PREFIX, sizeof AUTH_PREFIX - 1) != 0 ||
+        strcmp(item->data + sizeof AUTH_PREFIX - 1, token) != 0)
+      return 0;
+    item = item->next;
+  }
+  if (!has_body) return item == NULL;
+  if (item == NULL || strcmp(item->data, EXPECT_NONE) != 0) return 0;
+  item = item->next;
+  if (!a->has_content_type) {
+    if (item == NULL || strcmp(item->data, CONTENT_TYPE_NONE) != 0) return 0;
+    item = item->next;
+  }
+  return item == NULL;
+}
+
+static int build_headers(lua_State *L, hum_transfer *t, const hum_request_args *a, int has_body) {
+  free_headers(t);
   if (a->headers_idx) {
     size_t n = hum_rawlen(L, a->headers_idx);
     for (size_t i = 1; i <= n; i++) {
@@ -326,26 +362,60 @@ int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *
       if (rc != 0) return -1;
     }
   }
-  /* No "Expect: 100-continue" round trip for large bodies, and no form Content-Type libcurl would add. */
-  if (append_header(t, "Expect:") != 0) return -1;
-  if (!a->has_content_type && append_header(t, "Content-Type:") != 0) return -1;
+  const char *token = t->settings->token;
+  if (token) {
+    size_t len = sizeof AUTH_PREFIX - 1 + strlen(token);
+    char *line = malloc(len + 1);
+    if (line == NULL) return -1;
+    memcpy(line, AUTH_PREFIX, sizeof AUTH_PREFIX - 1);
+    strcpy(line + sizeof AUTH_PREFIX - 1, token);
+    int rc = append_header(t, line); /* the list keeps a copy, wiped when the list is freed */
+    wipe(line);
+    free(line);
+    if (rc != 0) return -1;
+  }
+  if (!has_body) return 0;
+  if (append_header(t, EXPECT_NONE) != 0) return -1;
+  if (!a->has_content_type && append_header(t, CONTENT_TYPE_NONE) != 0) return -1;
+  return 0;
+}
+
+/* Readies the transfer for a request checked by hum_check_request. Allocates no Lua memory (the header
+ * strings were checked to be strings already), so no collection can run in between. Returns 0, or -1 when
+ * memory ran out. With copy_body, libcurl keeps its own copy of the body, for transfers that outlive the
+ * call; otherwise the Lua string on the stack must stay alive until the transfer is done. */
+int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *a, int copy_body) {
+  int is_get = strcmp(a->method, "GET") == 0;
+  int is_head = strcmp(a->method, "HEAD") == 0;
+  int is_post = strcmp(a->method, "POST") == 0;
+  /* POST, PUT and PATCH always carry a body, if an empty one, so the server sees Content-Length: 0. */
+  int has_body = !is_get && !is_head &&
+                 (a->body != NULL || is_post || strcmp(a->method, "PUT") == 0 || strcmp(a->method, "PATCH") == 0);
+  hum_transfer_clear(t);
+  if (!headers_unchanged(L, t, a, has_body) && build_headers(L, t, a, has_body) != 0) {
+    free_headers(t);
+    return -1;
+  }
 
   CURL *e = t->easy;
-  curl_easy_reset(e);
-  apply_settings(t);
+  /* A GET after a GET changes only what every request sets below; anything else starts from a clean
+   * handle. (curl_easy_reset and the settings cost about as much as the rest of a small request.) */
+  if (!(t->configured && is_get)) {
+    curl_easy_reset(e);
+    apply_settings(t);
+  }
+  t->configured = is_get;
   curl_easy_setopt(e, CURLOPT_URL, a->url);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, a->timeout_ms);
-  if (strcmp(a->method, "GET") == 0) {
+  if (is_get) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  } else if (strcmp(a->method, "HEAD") == 0) {
+  } else if (is_head) {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0); /* no body comes, whatever its length */
   } else {
-    int is_post = strcmp(a->method, "POST") == 0;
     if (!is_post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, a->method);
-    /* POST, PUT and PATCH always carry a body, if an empty one, so the server sees Content-Length: 0. */
-    if (a->body != NULL || is_post || strcmp(a->method, "PUT") == 0 || strcmp(a->method, "PATCH") == 0) {
+    if (has_body) {
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)a->body_len);
       if (copy_body) {
         if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, a->body ? a->body : "") != CURLE_OK) return -1;
@@ -363,7 +433,8 @@ int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *
   if (!repeatable) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   /* Over TLS, where HTTP/2 is negotiated, wait to multiplex on a connection being made rather than open
    * another. Plain http stays HTTP/1.1, where waiting would only queue requests behind each other. */
-  if (has_http2() && strncmp(a->url, "https://", 8) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  if (has_http2())
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(a->url, "https://", 8) == 0 ? 1L : 0L);
   return 0;
 }
 

@@ -26,7 +26,12 @@ typedef struct hum_settings {
  * session frees it even when a Lua error cut a request short. */
 typedef struct hum_transfer {
   CURL *easy;
-  struct curl_slist *headers; /* request headers; must outlive the transfer */
+  /* Request headers; must outlive the transfer. Kept after it, since the next request of a client almost
+   * always sends the same ones: hum_transfer_prepare rebuilds the list only when they differ. */
+  struct curl_slist *headers;
+  /* The handle holds the session's settings and, beyond them, only options every request sets again (URL,
+   * headers, timeout, GET): the next GET can skip curl_easy_reset and the settings. */
+  int configured;
   hum_buffer body;            /* response body, capped at max_body */
   hum_buffer head;            /* response headers, packed by hum_headers_add_line */
   hum_buffer trace;           /* redacted libcurl trace, when tracing */

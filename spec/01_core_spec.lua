@@ -143,6 +143,32 @@ describe("humanitec.core", function()
       assert.is_nil(echo.headers["content-type"]) -- no form type slipped in
     end)
 
+    it("carries nothing from one request into the next on its reused handle and header list", function()
+      -- The handle skips its reset between GETs and keeps its header list while the lines are the same.
+      local function echo(method, headers, body)
+        local status, _, text = s:request(method, server.url .. "/echo", headers, body)
+        assert.equals(200, status)
+        return method == "HEAD" and {} or cjson.decode(text)
+      end
+      assert.equals("1", echo("GET", { "X-Step: 1" }).headers["x-step"])
+      assert.equals("2", echo("GET", { "X-Step: 2" }).headers["x-step"])
+      assert.is_nil(echo("GET", nil).headers["x-step"])
+      local post = echo("POST", { "Content-Type: text/plain", "X-Step: 3" }, "payload")
+      assert.same({ "POST", "payload", "3", "text/plain" },
+        { post.method, post.body, post.headers["x-step"], post.headers["content-type"] })
+      local get = echo("GET", nil) -- after a POST: no method, body or length left over
+      assert.same({ "GET", "" }, { get.method, get.body })
+      assert.is_nil(get.headers["content-length"])
+      assert.is_nil(get.headers["content-type"])
+      assert.is_nil(get.headers["x-step"])
+      assert.equals("Bearer " .. TOKEN, get.headers.authorization)
+      echo("HEAD", nil)
+      assert.equals("GET", echo("GET", nil).method) -- the body comes again after a HEAD
+      local delete = echo("DELETE", nil)
+      assert.same({ "DELETE", "" }, { delete.method, delete.body })
+      assert.equals("GET", echo("GET", nil).method)
+    end)
+
     it("answers HEAD without a body", function()
       local status, _, body = s:request("HEAD", server.url .. "/echo")
       assert.equals(200, status)

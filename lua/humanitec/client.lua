@@ -47,6 +47,7 @@ end
 ---@field url string base URL of the API
 local Client = {}
 Client.__name = "humanitec.Client"
+Client.__index = Client
 
 -- A method for one generated operation: client:list_applications(params). It calls calls.build itself (not
 -- through client:call) so that a parameter error points at the line that called the method.
@@ -60,12 +61,11 @@ end
 
 local operation_methods = setmetatable({}, { __mode = "v" })
 
--- Client methods first; any other name that is an operation's becomes that operation's method.
-function Client.__index(_, key)
-  local method = Client[key]
-  if method ~= nil then return method end
+-- Client methods first (a plain table lookup); any other name that is an operation's becomes that operation's
+-- method.
+setmetatable(Client, { __index = function(_, key)
   if type(key) ~= "string" then return nil end
-  method = operation_methods[key]
+  local method = operation_methods[key]
   if method == nil then
     local op = calls.find(key)
     if op == nil or op.name ~= key then return nil end -- only snake names become methods
@@ -73,9 +73,15 @@ function Client.__index(_, key)
     operation_methods[key] = method
   end
   return method
-end
+end })
 
 local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
+
+-- The usual methods as callers write them, to their upper-case names: no pattern check or upper() for these.
+local KNOWN_METHODS = {}
+for _, name in ipairs { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" } do
+  KNOWN_METHODS[name], KNOWN_METHODS[name:lower()] = name, name
+end
 
 local REQUEST_OPTIONS = {
   query = true, body = true, raw_body = true, content_type = true, headers = true, timeout = true, retries = true,
@@ -147,11 +153,15 @@ local function prepare(self, method, path, opts, fname, level)
   if getmetatable(self) ~= Client then
     error(("bad self to '%s' (a humanitec client expected; call it as client:%s(...))"):format(fname, fname), level)
   end
-  if type(method) ~= "string" or not method:find("^%a+$") then
+  local known = KNOWN_METHODS[method]
+  if known then
+    method = known
+  elseif type(method) ~= "string" or not method:find("^%a+$") then
     error(("bad argument #1 to '%s' (HTTP method expected, got %s)"):format(fname, tostring(method)), level)
+  else
+    method = method:upper()
   end
-  method = method:upper()
-  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
+  if type(path) ~= "string" or path:byte(1) ~= 47 then -- "/"
     error(("bad argument #2 to '%s' (path starting with '/' expected, got %s)"):format(fname, tostring(path)), level)
   end
   if path:find("[%s%z#]") then
@@ -161,10 +171,11 @@ local function prepare(self, method, path, opts, fname, level)
     opts = NO_OPTIONS
   elseif type(opts) ~= "table" then
     error(("bad argument #3 to '%s' (table expected, got %s)"):format(fname, type(opts)), level)
-  end
-  for k in pairs(opts) do
-    if not REQUEST_OPTIONS[k] then
-      error(("bad argument #3 to '%s' (unknown option '%s')"):format(fname, tostring(k)), level)
+  else
+    for k in pairs(opts) do
+      if not REQUEST_OPTIONS[k] then
+        error(("bad argument #3 to '%s' (unknown option '%s')"):format(fname, tostring(k)), level)
+      end
     end
   end
   if self._closed then
@@ -209,7 +220,7 @@ local function prepare(self, method, path, opts, fname, level)
     if not ok then error(query, level) end
   end
   local has_key = false
-  if type(opts.headers) == "table" then
+  if opts.headers ~= nil and type(opts.headers) == "table" then
     for name in pairs(opts.headers) do
       if type(name) == "string" and name:lower() == "idempotency-key" then has_key = true end
     end
@@ -217,7 +228,7 @@ local function prepare(self, method, path, opts, fname, level)
   return {
     method = method,
     url = self.url .. path .. query,
-    path = path:match("^[^?]*"),
+    path = path:find("?", 1, true) and path:match("^[^?]*") or path,
     headers = header_lines(self._headers, opts.headers, content_type),
     body = body,
     timeout = timeout,
@@ -226,17 +237,20 @@ local function prepare(self, method, path, opts, fname, level)
   }
 end
 
--- Turns what the session answered into the call's result: data and response, or nil and an error.
-local function finish(self, req, status, res_headers, res_body, info)
+-- Turns what the session answered into the call's result: data and response, or nil and an error. Both carry
+-- `attempts`, how many were made.
+local function finish(self, req, attempts, status, res_headers, res_body, info)
   if not status then
     local message, kind = res_headers, res_body
     return nil, errors.new {
       kind = kind or "transport", message = self:_redact(message), method = req.method, path = req.path,
+      attempts = attempts,
     }
   end
 
   local response = setmetatable({
     status = status, headers = res_headers, body = res_body, timings = info, method = req.method, url = req.url,
+    attempts = attempts,
   }, Response)
   local res_type = first_value(res_headers, "content-type")
 
@@ -251,7 +265,7 @@ local function finish(self, req, status, res_headers, res_body, info)
     if decode_error then
       return nil, errors.new {
         kind = "decode", status = status, message = "invalid JSON in the response: " .. decode_error,
-        method = req.method, path = req.path, headers = res_headers,
+        method = req.method, path = req.path, headers = res_headers, attempts = attempts,
       }
     end
     return data, response
@@ -269,6 +283,7 @@ local function finish(self, req, status, res_headers, res_body, info)
   fields.method = req.method
   fields.path = req.path
   fields.headers = res_headers
+  fields.attempts = attempts
   return nil, errors.new(fields)
 end
 
@@ -326,8 +341,7 @@ local function settle(self, call, status, res_headers, res_body, info)
   if status and status >= 200 and status < 300 then
     retry.refund(self._budget, call.spent)
   end
-  local data, result = finish(self, call.req, status, res_headers, res_body, info)
-  result.attempts = call.attempt
+  local data, result = finish(self, call.req, call.attempt, status, res_headers, res_body, info)
   if data == nil and call.out_of_budget then result.retry_budget_exhausted = true end
   return data, result
 end
@@ -640,8 +654,9 @@ function M.new(opts)
     _session = session,
     _headers = default_headers(settings.user_agent),
     _timeout = settings.timeout,
-    _on_trace = settings.on_trace,
-    _config_error = settings.config_error,
+    -- false rather than nil: a field the instance lacks is looked up in Client and then among the operations
+    _on_trace = settings.on_trace or false,
+    _config_error = settings.config_error or false,
     _retries = settings.retries,
     _budget = retry.budget(),
     _closed = false,
