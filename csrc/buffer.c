@@ -36,6 +36,16 @@ int hum_buffer_append(hum_buffer *b, const void *data, size_t size) {
   return HUM_BUFFER_OK;
 }
 
+int hum_buffer_reserve(hum_buffer *b, size_t size) {
+  if (size > b->limit) size = b->limit;
+  if (size <= b->cap) return HUM_BUFFER_OK;
+  char *grown = realloc(b->data, size);
+  if (grown == NULL) return HUM_BUFFER_NOMEM;
+  b->data = grown;
+  b->cap = size;
+  return HUM_BUFFER_OK;
+}
+
 void hum_buffer_reset(hum_buffer *b) {
   if (b->cap > HUM_BUFFER_KEEP) {
     free(b->data);

@@ -15,6 +15,8 @@ enum { HUM_BUFFER_OK = 0, HUM_BUFFER_FULL = -1, HUM_BUFFER_NOMEM = -2 };
 
 void hum_buffer_init(hum_buffer *b, size_t limit);
 int hum_buffer_append(hum_buffer *b, const void *data, size_t size);
+/* Makes room for `size` bytes in all (never past the limit), so appends up to that need no realloc. */
+int hum_buffer_reserve(hum_buffer *b, size_t size);
 /* Empties the buffer; keeps a small allocation for reuse and gives a large one back. */
 void hum_buffer_reset(hum_buffer *b);
 void hum_buffer_free(hum_buffer *b);

@@ -44,14 +44,14 @@ static int has_empty_array(const char *text, size_t len) {
   return 0;
 }
 
-/* The index of the first '"' or '\\' at or after j, or len. Strings are most of an API answer's bytes, so
+/* The index of the first '"' or '\\' at or after j, or len (or j, when j is past len). Strings are most of an API answer's bytes, so
  * this looks at eight at a time where it can: a byte of v ^ (0x22 in every byte) is zero exactly where v
  * holds a '"', and (x - 0x01..01) & ~x & 0x80..80 sets the high bit of the lowest zero byte of x (bits above
  * it may be wrong, so only the lowest counts). On other compilers and on big-endian machines, byte by byte. */
 static size_t quote_or_backslash(const char *text, size_t len, size_t j) {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  while (len - j >= 8) {
+  while (j < len && len - j >= 8) {
     uint64_t v;
     memcpy(&v, text + j, 8);
     uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
@@ -136,7 +136,7 @@ static void mark_empty_arrays(lua_State *L, int root, const char *text, size_t l
   int capacity = 32;
   int depth = 0;      /* containers open around the current position */
   int expect_key = 0; /* in an object, before a name */
-  luaL_checkstack(L, 8, "decoding JSON");
+  luaL_checkstack(L, 10, "decoding JSON");
   size_t i = 0;
   while (i < len) {
     char c = text[i];

@@ -129,6 +129,18 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
   hum_transfer *t = userdata;
   size_t n = size * nmemb;
   t->got_bytes = 1;
+  if (t->body.len == 0) {
+    /* Room for the whole body at once when its length is known, rather than doubling up to it (a copy each
+     * time). Never more than max_body; for a compressed answer this is a start, not the end. */
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0) {
+      size_t want = length < (curl_off_t)t->body.limit ? (size_t)length : t->body.limit;
+      if (hum_buffer_reserve(&t->body, want) != HUM_BUFFER_OK) {
+        t->out_of_memory = 1;
+        return 0;
+      }
+    }
+  }
   int rc = hum_buffer_append(&t->body, data, n);
   if (rc == HUM_BUFFER_OK) return n;
   if (rc == HUM_BUFFER_FULL)

@@ -1,5 +1,5 @@
 /* libFuzzer harness for hum_buffer: the input is a program of appends and resets against a small limit.
- * Checks the invariants the rest of the core relies on: never past the limit, contents equal to what was
+ * (and reserves) Checks the invariants the rest of the core relies on: never past the limit, contents equal to what was
  * appended. */
 #include <assert.h>
 #include <stddef.h>
@@ -23,6 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (op % 8 == 0) {
       hum_buffer_reset(&b);
       shadow_len = 0;
+      continue;
+    }
+    if (op % 8 == 1) { /* a reserve, of a size before or past the limit */
+      if (hum_buffer_reserve(&b, (size_t)op * 300) == HUM_BUFFER_OK)
+        assert(b.cap >= ((size_t)op * 300 < limit ? (size_t)op * 300 : limit));
       continue;
     }
     size_t n = (size_t)op * 37;
