@@ -3,7 +3,8 @@
 -- lua-cjson decodes `[]` and `{}` to the same empty table and encodes an empty table as `{}`, so a value read
 -- from the API and sent back would turn its empty arrays into objects. We keep them apart by marking tables
 -- that are JSON arrays with `array_mt`: decoding marks the empty arrays it meets (with the core's help, in C,
--- where it costs little beside cjson's own decode), and encoding writes a marked empty table as `[]`. Non-empty arrays need no mark: cjson already writes a sequence as an array.
+-- where it costs little beside cjson's own decode), and encoding writes a marked empty table as `[]`.
+-- Non-empty arrays need no mark: cjson already writes a sequence as an array.
 local cjson = require "cjson"
 local core = require "humanitec.core"
 
@@ -37,12 +38,11 @@ function M.is_array(t)
   return type(t) == "table" and getmetatable(t) == M.array_mt
 end
 
--- A string no API value holds (it is wrapped in NUL characters): it stands in for an empty array while cjson
--- does the work, and is swapped back afterwards. cjson writes NUL as the escape \u0000, so the encoded form
--- below is exact.
+-- Encoding: a string no API value holds (it is wrapped in NUL characters) stands in for an empty array while
+-- cjson does the work, and is swapped back afterwards. cjson writes NUL as the escape \u0000, so the encoded
+-- form below is exact.
 local EMPTY = "\0humanitec:empty-array\0"
 local EMPTY_ENCODED = '"\\u0000humanitec:empty-array\\u0000"'
-local EMPTY_LITERAL = "[" .. EMPTY_ENCODED .. "]"
 local EMPTY_PATTERN = "%[" .. EMPTY_ENCODED:gsub("%p", "%%%0") .. "%]"
 
 -- Decoding: cjson decodes the text, then the core finds each empty array in it and marks the table cjson made
