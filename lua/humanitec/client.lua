@@ -87,12 +87,11 @@ local REQUEST_OPTIONS = {
   query = true, body = true, raw_body = true, content_type = true, headers = true, timeout = true, retries = true,
 }
 
--- Header lines for one request: the client's defaults, then the caller's. Raises on a bad name or value.
-local function header_lines(defaults, extra, content_type)
-  -- The common case: the client's defaults as they are (the list is never changed after the client is made).
-  if extra == nil and content_type == nil then return defaults end
+-- Header lines for one request with headers of its own: the client's defaults, then the caller's. Raises on a
+-- bad name or value.
+local function merged_header_lines(defaults, extra, content_type)
   if extra ~= nil and type(extra) ~= "table" then
-    error("bad option 'headers' (table expected, got " .. type(extra) .. ")", 4)
+    error("bad option 'headers' (table expected, got " .. type(extra) .. ")", 5)
   end
   -- A header the caller gives replaces the default of that name (Accept, say), never joins it.
   local overridden = {}
@@ -114,22 +113,30 @@ local function header_lines(defaults, extra, content_type)
     for _, name in ipairs(names) do
       local value = extra[name]
       if type(name) ~= "string" or not name:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
-        error("bad header name '" .. tostring(name) .. "'", 4)
+        error("bad header name '" .. tostring(name) .. "'", 5)
       end
       if name:lower() == "authorization" then
-        error("bad header 'Authorization' (the client sends its token itself)", 4)
+        error("bad header 'Authorization' (the client sends its token itself)", 5)
       end
       if type(value) == "number" or type(value) == "boolean" then
         value = tostring(value)
       elseif type(value) ~= "string" then
-        error(("bad header '%s' (string expected, got %s)"):format(name, type(value)), 4)
+        error(("bad header '%s' (string expected, got %s)"):format(name, type(value)), 5)
       end
       if value:find("[\r\n%z]") then
-        error(("bad header '%s' (must not contain CR, LF or NUL)"):format(name), 4)
+        error(("bad header '%s' (must not contain CR, LF or NUL)"):format(name), 5)
       end
       lines[#lines + 1] = name .. ": " .. value
     end
   end
+  return lines
+end
+
+-- Header lines for one request. The common case, apart so that LuaJIT compiles it: the client's defaults as
+-- they are (the list is never changed after the client is made).
+local function header_lines(defaults, extra, content_type)
+  if extra == nil and content_type == nil then return defaults end
+  local lines = merged_header_lines(defaults, extra, content_type) -- not a tail call: errors name the caller
   return lines
 end
 
@@ -384,17 +391,16 @@ end
 ---@return fun(): number now
 ---@return fun(seconds: number) sleep
 function Client:_clock()
-  local now, sleep = self._now, self._sleep
-  if now then return now, sleep end
-  local session = self._session
+  return self._now, self._sleep
+end
+
+-- The clock of a session, set once when the client is made: the session never changes, nor does its clock.
+local function session_clock(session)
   if session.now and session.sleep then
-    now, sleep = function() return session:now() end, function(seconds) session:sleep(seconds) end
-  else
-    local core = require "humanitec.core"
-    now, sleep = core.now, core.sleep
+    return function() return session:now() end, function(seconds) session:sleep(seconds) end
   end
-  self._now, self._sleep = now, sleep -- the session never changes, nor does its clock
-  return now, sleep
+  local core = require "humanitec.core"
+  return core.now, core.sleep
 end
 
 --- Calls an operation of the API by its name or operationId, with the spec's parameter names; `orgId` defaults
@@ -648,10 +654,13 @@ function M.new(opts)
   if not session then
     error("cannot open a session: " .. tostring(message), 2)
   end
+  local now, sleep = session_clock(session)
   return setmetatable({
     org = settings.org,
     url = settings.url,
     _session = session,
+    _now = now,
+    _sleep = sleep,
     _headers = default_headers(settings.user_agent),
     _timeout = settings.timeout,
     -- false rather than nil: a field the instance lacks is looked up in Client and then among the operations
