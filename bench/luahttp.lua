@@ -41,6 +41,7 @@ local function get(conn, target)
   req:append(":authority", host .. ":" .. port)
   req:append(":path", target)
   req:append("accept", "application/json")
+  req:append("authorization", "Bearer bench-token")
   assert(stream:write_headers(req, true))
   local res = assert(stream:get_headers())
   if res:get(":status") ~= "200" then error("GET " .. target .. ": " .. res:get(":status")) end

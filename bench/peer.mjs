@@ -29,7 +29,7 @@ if (autogen) {
   };
 } else {
   fetchOne = async (target) => {
-    const res = await fetch(target, { headers: { accept: "application/json" } });
+    const res = await fetch(target, { headers: { accept: "application/json", authorization: "Bearer bench-token" } });
     if (res.status !== 200) throw new Error(`GET ${target}: ${res.status}`);
     const text = await res.text();
     const data = JSON.parse(text);

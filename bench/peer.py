@@ -15,7 +15,7 @@ import requests
 def main():
     mode, url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     extra = sys.argv[4] if len(sys.argv) > 4 else ""
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", "Authorization": "Bearer bench-token"}
     start = time.perf_counter()
     total = 0
     if mode == "get":
