@@ -130,8 +130,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
   size_t n = size * nmemb;
   t->got_bytes = 1;
   if (t->body.len == 0) {
-    /* Room for the whole body at once when its length is known, rather than doubling up to it (a copy each
-     * time). Never more than max_body; for a compressed answer this is a start, not the end. */
+    /* Room for the whole body at once when its length is known, rather than growing to it step by step.
+     * Never more than max_body; for a compressed answer this is a start, not the end. */
     curl_off_t length = -1;
     if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0) {
       size_t want = length < (curl_off_t)t->body.limit ? (size_t)length : t->body.limit;
