@@ -44,10 +44,11 @@ static int has_empty_array(const char *text, size_t len) {
   return 0;
 }
 
-/* The index of the first '"' or '\\' at or after j, or len (or j, when j is past len). Strings are most of an API answer's bytes, so
- * this looks at eight at a time where it can: a byte of v ^ (0x22 in every byte) is zero exactly where v
- * holds a '"', and (x - 0x01..01) & ~x & 0x80..80 sets the high bit of the lowest zero byte of x (bits above
- * it may be wrong, so only the lowest counts). On other compilers and on big-endian machines, byte by byte. */
+/* The index of the first '"' or '\\' at or after j, or len (or j, when j is past len). Strings are most of an
+ * API answer's bytes, so this looks at eight at a time where it can: a byte of v ^ (0x22 in every byte) is
+ * zero exactly where v holds a '"', and (x - 0x01..01) & ~x & 0x80..80 sets the high bit of the lowest zero
+ * byte of x (bits above it may be wrong, so only the lowest counts). On other compilers and on big-endian
+ * machines, byte by byte. */
 static size_t quote_or_backslash(const char *text, size_t len, size_t j) {
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
@@ -78,8 +79,9 @@ typedef struct {
 /* Pushes the decoded name of a key whose text holds escapes, decoded by cjson itself. */
 static void push_escaped_key(lua_State *L, const step *s) {
   lua_pushvalue(L, DECODE_FN);
-  lua_pushlstring(L, s->key - 1, s->key_len + 2); /* with its quotes: a JSON string */
-  lua_call(L, 1, 1); /* the text decoded as a whole, so this key is valid JSON */
+  /* The key with its quotes is a JSON string, and a valid one: the text it is part of was decoded. */
+  lua_pushlstring(L, s->key - 1, s->key_len + 2);
+  lua_call(L, 1, 1);
 }
 
 /* Pushes the value at the end of the path steps[0..depth) from the value at `root`, or nil when the way is
@@ -201,9 +203,8 @@ static void mark_empty_arrays(lua_State *L, int root, const char *text, size_t l
       }
       i++;
       break;
-    default: /* ':', white space, numbers, true, false, null */
-      i++;
-      break;
+    /* ':', white space, numbers, true, false, null */
+    default: i++; break;
     }
   }
 }
