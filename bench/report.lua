@@ -15,12 +15,13 @@ local SDKS = { "sdk-lua5.4", "sdk-luajit" }
 local runs, notes = {}, {} -- runs[scenario][tool] = { {ms =, rss =}, ... }
 for line in io.lines(results_file) do
   local field = "([^\t]*)\t"
-  local scenario, tool, _, ms, rss, count, note = line:match("^" .. field:rep(6) .. "(.*)$")
+  local scenario, tool, round, ms, rss, count, note = line:match("^" .. field:rep(6) .. "(.*)$")
   if scenario then
     runs[scenario] = runs[scenario] or {}
     runs[scenario][tool] = runs[scenario][tool] or {}
     if tonumber(ms) then
-      table.insert(runs[scenario][tool], { ms = tonumber(ms), rss = tonumber(rss), n = tonumber(count) })
+      table.insert(runs[scenario][tool],
+        { round = tonumber(round), ms = tonumber(ms), rss = tonumber(rss), n = tonumber(count) })
     elseif note ~= "" then
       notes[scenario .. "/" .. tool] = (ms == "fail" and "failed: " or "") .. note
     end
@@ -42,6 +43,27 @@ local function median_of(scenario, tool, field)
   return s and s.median
 end
 
+-- A tool against a baseline: the median, over the rounds, of the tool's result divided by the baseline's in
+-- the same round (per request, so runs of different lengths compare; the baseline may be another scenario's).
+-- A round's runs are minutes apart at most, so this pairing cancels most of the drift of a shared machine
+-- between rounds, which a ratio of two medians would keep.
+local function paired_ratio(scenario, tool, base, field, base_scenario)
+  field, base_scenario = field or "ms", base_scenario or scenario
+  local per_request = field == "ms"
+  local by_round = {}
+  for _, r in ipairs(runs[base_scenario] and runs[base_scenario][base] or {}) do
+    by_round[r.round] = per_request and r[field] / (r.n or N[base_scenario]) or r[field]
+  end
+  local ratios = {}
+  for _, r in ipairs(runs[scenario] and runs[scenario][tool] or {}) do
+    local b = by_round[r.round]
+    local v = per_request and r[field] / (r.n or N[scenario]) or r[field]
+    if b and b > 0 then ratios[#ratios + 1] = { value = v / b } end
+  end
+  local s = stats(ratios, "value")
+  return s and s.median
+end
+
 local function fmt(v, digits)
   if v == nil then return "" end
   return (("%." .. (digits or 1) .. "f"):format(v))
@@ -52,21 +74,16 @@ local function emit(s) out[#out + 1] = s end
 
 -- The reference each scenario's ratio is taken against. In (b) and (e) that is lua-cjson's decode on the
 -- tool's own interpreter: LuaJIT's builds against the LuaJIT baseline, everything else against Lua 5.4's.
-local base_a = median_of("a", "libcurl")
 local function cjson_base(tool)
   return (tool == "sdk-luajit" or tool == "libcurl+cjson-luajit") and "libcurl+cjson-luajit" or "libcurl+cjson"
 end
 local function ratio(scenario, tool, s)
-  if scenario == "a" then return base_a and s.median / base_a, "x libcurl" end
+  if scenario == "a" then return paired_ratio("a", tool, "libcurl"), "x libcurl" end
   if scenario == "b" or scenario == "e" then
-    local base = median_of("b", cjson_base(tool), scenario == "e" and "rss" or "ms")
-    return base and s.median / base, "x " .. cjson_base(tool)
+    return paired_ratio("b", tool, cjson_base(tool), scenario == "e" and "rss" or "ms"), "x " .. cjson_base(tool)
   end
   if scenario == "c" then return s.median / IDEAL_C, ("x ideal %d ms"):format(IDEAL_C) end
-  if scenario == "d" then
-    local own_a = median_of("a", tool)
-    return own_a and (s.median / (s.requests or N.d)) / (own_a / N.a), "x own (a) per request"
-  end
+  if scenario == "d" then return paired_ratio("d", tool, tool, "ms", "a"), "x own (a) per request" end
 end
 
 local TITLES = {
@@ -80,7 +97,9 @@ local TITLES = {
 emit("# lua-humanitec benchmark")
 emit("")
 emit("Produced by `make bench` (bench/run). Times are the whole run of each tool's loop, after start-up; median,")
-emit("min and max over the rounds. Everything on loopback against nginx; see bench/run for what each tool does.")
+emit("min and max over the rounds. A ratio is the median over the rounds of the tool's time (or memory) against")
+emit("the reference's in the same round. Everything on loopback against nginx; see bench/run for what each tool")
+emit("does.")
 emit("")
 emit("| scenario | tool | median | min | max | per request | ratio |")
 emit("| --- | --- | ---: | ---: | ---: | ---: | --- |")
@@ -118,9 +137,8 @@ local function verdict(ok, text)
 end
 local targets = {
   { "(a) at most 1.15 x libcurl, faster than every peer", function(tool)
-    local m = median_of("a", tool)
-    if not (m and base_a) then return verdict(nil) end
-    local r = m / base_a
+    local m, r = median_of("a", tool), paired_ratio("a", tool, "libcurl")
+    if not (m and r) then return verdict(nil) end
     local slower = {}
     for _, peer in ipairs(PEERS) do
       local p = median_of("a", peer)
@@ -130,9 +148,9 @@ local targets = {
       fmt(r, 2) .. "x" .. (#slower > 0 and ("; not faster than " .. table.concat(slower, ", ")) or "; fastest"))
   end },
   { "(b) at most 1.10 x libcurl + lua-cjson (on the same interpreter)", function(tool)
-    local m, base = median_of("b", tool), median_of("b", cjson_base(tool))
-    if not (m and base) then return verdict(nil) end
-    return verdict(m / base <= 1.10, fmt(m / base, 2) .. "x")
+    local r = paired_ratio("b", tool, cjson_base(tool))
+    if not r then return verdict(nil) end
+    return verdict(r <= 1.10, fmt(r, 2) .. "x")
   end },
   { ("(c) at most 1.2 x the ideal %d ms"):format(IDEAL_C), function(tool)
     local m = median_of("c", tool)
@@ -140,9 +158,8 @@ local targets = {
     return verdict(m / IDEAL_C <= 1.2, fmt(m / IDEAL_C, 2) .. "x")
   end },
   { "(d) per request at most 1.3 x (a)", function(tool)
-    local m, a = median_of("d", tool), median_of("a", tool)
-    if not (m and a) then return verdict(nil) end
-    local r = (m / N.d) / (a / N.a)
+    local r = paired_ratio("d", tool, tool, "ms", "a")
+    if not r then return verdict(nil) end
     return verdict(r <= 1.3, fmt(r, 2) .. "x")
   end },
 }
