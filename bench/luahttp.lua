@@ -5,10 +5,7 @@
 ---   lua5.4 bench/luahttp.lua batch URL_PREFIX N CONCURRENCY
 --- Debian installs lua-http for 5.1 to 5.3; bench/run adds those folders to LUA_PATH for lua5.4.
 --- Prints "RESULT <milliseconds> <peak RSS in KiB> <bytes received>".
--- Lua 5.4's collector as the "+ cjson" baseline has it: the library's default, incremental. (lua5.4's own
--- interpreter starts generational, in which lua-cjson's decode of a large list costs 15-30% more; bench/run
--- measures both.)
-collectgarbage("incremental")
+collectgarbage("incremental") -- the collector the "+ cjson" baseline embeds (see bench/sdk.lua)
 local cqueues = require "cqueues"
 local http_client = require "http.client"
 local http_headers = require "http.headers"

@@ -3,10 +3,7 @@
 --- every request opens a connection (and over https, a full TLS handshake: LuaSec keeps no session cache).
 ---   lua5.4 bench/luasocket.lua URL N [CA_FILE]
 --- Prints "RESULT <milliseconds> <peak RSS in KiB> <bytes received>".
--- Lua 5.4's collector as the "+ cjson" baseline has it: the library's default, incremental. (lua5.4's own
--- interpreter starts generational, in which lua-cjson's decode of a large list costs 15-30% more; bench/run
--- measures both.)
-collectgarbage("incremental")
+collectgarbage("incremental") -- the collector the "+ cjson" baseline embeds (see bench/sdk.lua)
 local socket = require "socket"
 local http = require "socket.http"
 local ltn12 = require "ltn12"
