@@ -13,12 +13,7 @@ local cjson = require "cjson"
 
 local mode, url, n, extra = arg[1], arg[2], tonumber(arg[3]), arg[4]
 
-local function peak_rss_kb()
-  local f = assert(io.open("/proc/self/status"))
-  local kb = f:read("a"):match("VmHWM:%s*(%d+)")
-  f:close()
-  return tonumber(kb)
-end
+local peak_rss_kb = dofile((arg[0]:match("^(.*)/") or ".") .. "/peak_rss.lua")
 
 local scheme, host, port, path = url:match("^(https?)://([^:/]+):(%d+)(/.*)$")
 port = tonumber(port)

@@ -20,12 +20,7 @@ if url:find("^https:") then
   end
 end
 
-local function peak_rss_kb()
-  local f = assert(io.open("/proc/self/status"))
-  local kb = f:read("a"):match("VmHWM:%s*(%d+)")
-  f:close()
-  return tonumber(kb)
-end
+local peak_rss_kb = dofile((arg[0]:match("^(.*)/") or ".") .. "/peak_rss.lua")
 
 local bytes = 0
 local start = socket.gettime()

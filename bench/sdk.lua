@@ -13,12 +13,7 @@ local core = require "humanitec.core"
 local scenario, base, path, n, concurrency, ca = arg[1], arg[2], arg[3], tonumber(arg[4]), tonumber(arg[5]), arg[6]
 if ca == "" then ca = nil end
 
-local function peak_rss_kb()
-  local f = assert(io.open("/proc/self/status"))
-  local kb = f:read("a"):match("VmHWM:%s*(%d+)")
-  f:close()
-  return tonumber(kb)
-end
+local peak_rss_kb = dofile((arg[0]:match("^(.*)/") or ".") .. "/peak_rss.lua")
 
 local client = humanitec.new { url = base, token = "bench-token", org = "bench", ca_file = ca }
 local bytes = 0
