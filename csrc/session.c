@@ -91,6 +91,7 @@ static int option_boolean(lua_State *L, const char *name) {
  * (s points into it), so a raise half-way leaves nothing unowned: __gc frees what was copied. */
 static void read_settings(lua_State *L, int idx, hum_settings *s) {
   s->max_body = HUM_DEFAULT_MAX_BODY;
+  s->http2 = (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2) != 0;
   s->connect_timeout_ms = 10000;
   if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);
@@ -217,11 +218,6 @@ void hum_transfer_free(hum_transfer *t) {
   t->easy = NULL;
 }
 
-static int has_http2(void) {
-  const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
-  return (info->features & CURL_VERSION_HTTP2) != 0;
-}
-
 /* The options every request of the session carries. curl_easy_reset before this keeps connections, the TLS
  * session cache and the DNS cache, and clears whatever the previous request set. */
 static void apply_settings(hum_transfer *t) {
@@ -240,7 +236,7 @@ static void apply_settings(hum_transfer *t) {
    * libcurl formats again for each request, for no gain with JSON.) */
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  if (has_http2()) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  if (s->http2) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   if (t->share) curl_easy_setopt(e, CURLOPT_SHARE, t->share);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->insecure ? 0L : 1L);
@@ -445,7 +441,7 @@ int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *
   if (!repeatable) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
   /* Over TLS, where HTTP/2 is negotiated, wait to multiplex on a connection being made rather than open
    * another. Plain http stays HTTP/1.1, where waiting would only queue requests behind each other. */
-  if (has_http2())
+  if (t->settings->http2)
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(a->url, "https://", 8) == 0 ? 1L : 0L);
   return 0;
 }

@@ -20,6 +20,7 @@ typedef struct hum_settings {
   curl_off_t max_body;
   int insecure;
   int trace;
+  int http2; /* this libcurl speaks HTTP/2: asked once, not on every request */
 } hum_settings;
 
 /* One request's worth of state. Everything allocated for a request hangs off this struct, so freeing the
