@@ -1,6 +1,9 @@
 -- The generated operation table, its docs and LuaLS definitions: reproducible from the spec, complete, and
 -- correct on the facts the request builder and the client rely on.
+local helpers = require "support.helpers"
 local operations = require("humanitec.operations")
+
+local shell_quote = helpers.shell_quote
 
 -- The repository root, from this file's own path (busted may run from anywhere).
 local function repo_root()
@@ -16,10 +19,6 @@ end
 local ROOT = repo_root()
 local SPEC = ROOT .. "/../shared/humanitec/openapi.json"
 local GENERATED = { "lua/humanitec/operations.lua", "lua/humanitec/types.lua", "docs/operations.md" }
-
-local function shell_quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
 
 local function read(path)
   local f = io.open(path, "rb")

@@ -71,6 +71,15 @@ function M.have(command)
   return status == 0
 end
 
+--- The contents of a file, or "" when it cannot be read (yet).
+function M.read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
 --- Writes `text` to a new temporary file and returns its path.
 function M.temp_file(text)
   local path = os.tmpname()

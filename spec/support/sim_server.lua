@@ -6,14 +6,14 @@
 --
 -- The subprocess runs under `timeout`, so a spec that dies without calling stop() still leaves nothing behind
 -- for long.
+local helpers = require "support.helpers"
+
+local read_file, shell_quote = helpers.read_file, helpers.shell_quote
+
 local M = {}
 
 local Server = {}
 Server.__index = Server
-
-local function shell_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
 
 --- Starts the simulator with the given command-line arguments (a free port is always asked for).
 ---@param args string[]
@@ -50,14 +50,6 @@ function Server:stop()
     self.pipe:close()
     self.pipe = nil
   end
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
 end
 
 --- Sends a request with curl. Returns the status (nil when curl could not connect), the body, the response

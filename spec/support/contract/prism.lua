@@ -1,14 +1,14 @@
 -- Starts Prism (@stoplight/prism-cli, installed by `tools/deps test` into build/npm) as a mock server for an
 -- OpenAPI document on loopback, and stops it again. Prism runs in a session of its own, so stopping it ends
 -- the whole process group it may have grown (node and anything it forks), and nothing else.
+local helpers = require "support.helpers"
+
+local read_all, shell_quote = helpers.read_file, helpers.shell_quote
+
 local M = {}
 
 --- Where `tools/deps test` installs Prism, relative to the repository root.
 M.BIN = "build/npm/node_modules/.bin/prism"
-
-local function shell_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
 
 local function exists(path)
   local f = io.open(path, "r")
@@ -17,14 +17,6 @@ local function exists(path)
     return true
   end
   return false
-end
-
-local function read_all(path)
-  local f = io.open(path, "r")
-  if not f then return "" end
-  local text = f:read("*a")
-  f:close()
-  return text
 end
 
 --- True when the Prism binary is installed.
