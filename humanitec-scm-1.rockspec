@@ -55,6 +55,7 @@ build = {
     ["humanitec.sim.apps"] = "lua/humanitec/sim/apps.lua",
     ["humanitec.sim.deltas"] = "lua/humanitec/sim/deltas.lua",
     ["humanitec.sim.deploys"] = "lua/humanitec/sim/deploys.lua",
+    ["humanitec.sim.devices"] = "lua/humanitec/sim/devices.lua",
     ["humanitec.sim.find"] = "lua/humanitec/sim/find.lua",
     ["humanitec.sim.orgs"] = "lua/humanitec/sim/orgs.lua",
     ["humanitec.sim.patch"] = "lua/humanitec/sim/patch.lua",

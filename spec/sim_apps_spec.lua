@@ -33,7 +33,9 @@ for mode in H.modes() do
         assert.equal("Staging", got.description)
         local _, patched = api.patch("/orgs/acme/env-types/staging", { description = "QA" })
         assert.equal("QA", patched.description)
-        assert.equal(204, (api.delete("/orgs/acme/env-types/staging")))
+        -- A known deviation (README): the spec gives this 204 a JSON body, HTTP gives a 204 none.
+        local status_d, _, _, raw = api.delete("/orgs/acme/env-types/staging")
+        assert.same({ 204, "" }, { status_d, raw })
         assert.equal(404, (api.get("/orgs/acme/env-types/staging")))
       end)
 
@@ -206,7 +208,7 @@ for mode in H.modes() do
         it("rejects a rebase onto an unknown deployment or a body that is not a string", function()
           assert.equal(400, (api.put("/orgs/acme/apps/web/envs/development/from_deploy_id", '"nope"')))
           assert.equal(400, (api.put("/orgs/acme/apps/web/envs/development/from_deploy_id", "{}")))
-          assert.equal(422, (api.put("/orgs/acme/apps/web/envs/development/from_deploy_id", "nope")))
+          assert.equal(400, (api.put("/orgs/acme/apps/web/envs/development/from_deploy_id", "nope")))
           assert.equal(404, (api.put("/orgs/acme/apps/web/envs/nope/from_deploy_id", '"' .. deploy.id .. '"')))
         end)
       end)

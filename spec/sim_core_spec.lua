@@ -68,6 +68,23 @@ for mode in H.modes() do
           assert.equal("API-004", body.error)
         end)
 
+        it("answers 401 before routing: no token on an unknown path is 401, not 404", function()
+          local anonymous = H.client(sim, nil)
+          assert.equal(401, (anonymous.get("/nothing/here")))
+          assert.equal(401, (anonymous.call("PUT", "/orgs")))
+          assert.equal(401, (H.client(sim, "wrong").get("/nothing/here")))
+        end)
+
+        it("answers 415 for a body in a media type the operation does not take, and acts on nothing", function()
+          local status, body = api.post("/orgs/acme/apps", '{"id":"web","name":"Web"}',
+            { headers = { ["content-type"] = "text/plain" } })
+          assert.equal(415, status)
+          assert.matches("application/json", body.message)
+          assert.equal(404, (api.get("/orgs/acme/apps/web")))
+          assert.equal(201, (api.post("/orgs/acme/apps", '{"id":"web","name":"Web"}',
+            { headers = { ["content-type"] = "Application/JSON; charset=utf-8" } })))
+        end)
+
         it("answers 405 with Allow for a known path and another method", function()
           local status, _, headers = api.call("PUT", "/orgs")
           assert.equal(405, status)
@@ -78,10 +95,10 @@ for mode in H.modes() do
           assert.equal(200, (api.get("/orgs/acme/")))
         end)
 
-        it("answers 422 for a body that is not JSON and 400 for one of the wrong shape", function()
+        it("answers 400 for a body that is not JSON (the spec's \"payload malformed\") or of the wrong shape", function()
           local status, body = api.post("/orgs/acme/apps", "{not json")
-          assert.equal(422, status)
-          assert.equal("API-008", body.error)
+          assert.equal(400, status)
+          assert.equal("API-001", body.error)
           assert.equal(400, (api.post("/orgs/acme/apps", "[1, 2]")))
           assert.equal(400, (api.post("/orgs/acme/apps", "")))
         end)

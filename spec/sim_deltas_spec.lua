@@ -235,7 +235,12 @@ for mode in H.modes() do
         assert.equal(400, status)
         assert.matches("ghost", body.message)
         assert.equal(404, (api.post(BASE .. "/sets/nope", {})))
-        assert.equal(404, (api.get(BASE .. "/sets/nope")))
+        local status2, message = api.get(BASE .. "/sets/nope")
+        assert.equal(404, status2)
+        assert.is_string(message) -- the spec declares these 404s as a JSON string
+        local status3, message3 = api.get(BASE .. "/deltas/nope")
+        assert.equal(404, status3)
+        assert.matches("nope", message3)
       end)
 
       it("diffs two sets into a delta that turns one into the other", function()

@@ -273,16 +273,8 @@ for mode in H.modes() do
           assert.equal(5, #org)
         end)
 
-        it("builds an absolute next link from the Host header", function()
-          local _, _, headers = api.get(P .. "?per_page=1", nil, { headers = { host = "sim.test:8080" } })
-          assert.matches('^<http://sim%.test:8080/orgs/acme/apps/web/pipelines%?per_page=1&page=[^>]+>; rel="next"$',
-            headers.link)
-          _, _, headers = api.get(P .. "?per_page=1", nil, { headers = { host = "[::1]:8080" } })
-          assert.matches('^<http://%[::1%]:8080/orgs/', headers.link)
-        end)
-
-        it("falls back to a relative next link when the Host header is not a plain host", function()
-          for _, host in ipairs({ "evil.test>; rel=\"prev\", <http://x", "a b", "x/y", "user@host", 'h"', "" }) do
+        it("makes the next link relative to the request, whatever the Host header says", function()
+          for _, host in ipairs({ "sim.test:8080", "evil.test>; rel=\"prev\", <http://x", "a b", "" }) do
             local _, _, headers = api.get(P .. "?per_page=1", nil, { headers = { host = host } })
             assert.matches('^</orgs/acme/apps/web/pipelines%?per_page=1&page=[^>]+>; rel="next"$', headers.link, nil, false,
               "Host " .. host)

@@ -97,6 +97,7 @@ for mode in H.modes() do
               { active[1].app_id, active[1].env_id, active[1].res_id, active[1].deploy_id })
             local _, _, _, none = api.get(DEFS .. "/pg-generic/resources")
             assert.equal("[]", none)
+            assert.is_false(active[1].scheduled_deletion) -- a boolean, as the spec requires
             local _, in_env = api.get("/orgs/acme/apps/web/envs/development/resources")
             assert.equal("pg-dev", in_env[1].def_id)
           end)

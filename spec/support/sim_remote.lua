@@ -197,4 +197,27 @@ function Remote:add_token(token, orgs, who)
   return { id = control(self, "POST", "tokens", body).user_id }
 end
 
+--- The device log-ins waiting for an answer.
+---@return table[]
+function Remote:device_requests()
+  return control(self, "GET", "devices")
+end
+
+--- Approves a device log-in; returns the session token.
+---@param code string
+---@param opts? table
+---@return string
+function Remote:approve_device(code, opts)
+  opts = opts or {}
+  local body = { security_code = code, user = opts.user, expires_in = opts.expires_in,
+    orgs = opts.orgs and json.array(opts.orgs) }
+  return control(self, "POST", "devices/approve", body).access_token
+end
+
+--- Refuses a device log-in.
+---@param code string
+function Remote:refuse_device(code)
+  control(self, "POST", "devices/refuse", { security_code = code })
+end
+
 return M

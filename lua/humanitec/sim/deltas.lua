@@ -298,6 +298,17 @@ end
 
 -- Handlers -----------------------------------------------------------------------------------------------
 
+-- The spec declares the 404 of most delta and set operations as a JSON string (the message), not the error
+-- object: wraps a handler so that its 404s answer that way.
+local function string_404(handler)
+  return function(sim, req)
+    local ok, status, body, headers = pcall(handler, sim, req)
+    if ok then return status, body, headers end
+    if U.is_failure(status) and status.status == 404 then U.fail(404, status.message, status.message) end
+    error(status, 0)
+  end
+end
+
 local function find_delta(req, app)
   local d = app.deltas[req.params.deltaId]
   if not d then U.fail(404, "delta '" .. req.params.deltaId .. "' not found in '" .. app.id .. "'") end
@@ -447,16 +458,16 @@ function M.routes(r)
   local base = "/orgs/{orgId}/apps/{appId}"
   r:add("GET", base .. "/deltas", list_deltas)
   r:add("POST", base .. "/deltas", create_delta)
-  r:add("GET", base .. "/deltas/{deltaId}", get_delta)
-  r:add("PATCH", base .. "/deltas/{deltaId}", patch_delta)
-  r:add("PUT", base .. "/deltas/{deltaId}", put_delta)
-  r:add("PUT", base .. "/deltas/{deltaId}/metadata/archived", put_metadata("archived", "boolean"))
-  r:add("PUT", base .. "/deltas/{deltaId}/metadata/env_id", put_metadata("env_id", "string"))
-  r:add("PUT", base .. "/deltas/{deltaId}/metadata/name", put_metadata("name", "string"))
-  r:add("GET", base .. "/sets", list_sets)
-  r:add("GET", base .. "/sets/{setId}", get_set)
-  r:add("POST", base .. "/sets/{setId}", update_set)
-  r:add("GET", base .. "/sets/{setId}/diff/{sourceSetId}", diff_sets)
+  r:add("GET", base .. "/deltas/{deltaId}", string_404(get_delta))
+  r:add("PATCH", base .. "/deltas/{deltaId}", string_404(patch_delta))
+  r:add("PUT", base .. "/deltas/{deltaId}", string_404(put_delta))
+  r:add("PUT", base .. "/deltas/{deltaId}/metadata/archived", string_404(put_metadata("archived", "boolean")))
+  r:add("PUT", base .. "/deltas/{deltaId}/metadata/env_id", string_404(put_metadata("env_id", "string")))
+  r:add("PUT", base .. "/deltas/{deltaId}/metadata/name", string_404(put_metadata("name", "string")))
+  r:add("GET", base .. "/sets", string_404(list_sets))
+  r:add("GET", base .. "/sets/{setId}", string_404(get_set))
+  r:add("POST", base .. "/sets/{setId}", string_404(update_set))
+  r:add("GET", base .. "/sets/{setId}/diff/{sourceSetId}", string_404(diff_sets))
 end
 
 return M

@@ -15,6 +15,7 @@
 local json = require "humanitec.json"
 local U = require "humanitec.sim.util"
 local router_mod = require "humanitec.sim.router"
+local operations = require "humanitec.operations"
 
 local M = {}
 
@@ -22,12 +23,44 @@ M.VERSION = "0.1.0"
 
 -- Area modules, each with `routes(router)` and optionally `settle(sim, now)` and `init(sim)`.
 local AREAS = {}
-for i, name in ipairs({ "orgs", "users", "apps", "deltas", "deploys", "values", "resources", "pipelines" }) do
+for i, name in ipairs({ "orgs", "users", "apps", "deltas", "deploys", "values", "resources", "pipelines",
+  "devices" }) do
   AREAS[i] = require("humanitec.sim." .. name)
 end
 
 local ROUTER = router_mod.new()
 for _, area in ipairs(AREAS) do area.routes(ROUTER) end
+
+-- Routes answered without a token: the device log-in flow, which is how a token is obtained.
+local PUBLIC = { ["POST /auth/device"] = true, ["POST /auth/device-poll"] = true }
+
+-- A path template with its parameter names blanked ("/orgs/{}/apps"): the router's names and the spec's may
+-- differ ({envType} and {envTypeId}) while naming the same operation.
+local function shape(template)
+  return (template:gsub("{[^}]*}", "{}"))
+end
+
+-- The spec's operations by method and template shape, for the request body's media types.
+local OPERATIONS = {}
+for _, op in pairs(operations.operations) do OPERATIONS[op.method .. " " .. shape(op.path)] = op end
+
+--- The operations of the spec that the simulator serves, and those it does not, as sorted lists of operation
+-- names (humanitec.operations' snake_case names). Routes outside the spec (the device log-in flow) are not
+-- counted.
+---@return string[] served
+---@return string[] unserved
+function M.coverage()
+  local routes = {}
+  for _, route in ipairs(ROUTER.routes) do routes[route.method .. " " .. shape(route.template)] = true end
+  local served, unserved = {}, {}
+  for name, op in pairs(operations.operations) do
+    local list = routes[op.method .. " " .. shape(op.path)] and served or unserved
+    list[#list + 1] = name
+  end
+  table.sort(served)
+  table.sort(unserved)
+  return served, unserved
+end
 
 -- Path parameters that the spec constrains to its id pattern; a request breaking it gets a 400.
 local SLUG_PARAMS = { orgId = 100, appId = 50, envId = 50, userId = 100, envTypeId = 100, envType = 100 }
@@ -53,6 +86,8 @@ Sim.__index = Sim
 ---@field pending_seconds? number  time a deployment stays "pending" (default a quarter of deploy_seconds)
 ---@field step_seconds? number  time each pipeline step takes (default 1)
 ---@field latency? number  seconds of latency added to every answer by the transport and the server
+---@field public_url? string  the URL clients reach the simulator at (behind a proxy), for absolute `Link`
+---   headers; without it pagination links are relative to the request
 
 local function check_number(opts, name)
   local v = opts[name]
@@ -75,6 +110,10 @@ function M.new(opts)
   for _, name in ipairs({ "start", "deploy_seconds", "pending_seconds", "step_seconds", "latency" }) do
     check_number(opts, name)
   end
+  local public_url = opts.public_url
+  if public_url ~= nil and (type(public_url) ~= "string" or not public_url:find("^https?://[^%s/]+[^%s]*$")) then
+    error("bad option 'public_url' to 'new' (http(s) URL expected, got " .. tostring(public_url) .. ")", 2)
+  end
   local self = setmetatable({
     seed = tostring(opts.seed or "humanitec-sim"),
     counter = 0,
@@ -87,6 +126,7 @@ function M.new(opts)
     deploy_seconds = opts.deploy_seconds or 1,
     step_seconds = opts.step_seconds or 1,
     latency = opts.latency or 0,
+    public_url = public_url and public_url:gsub("/+$", ""),
   }, Sim)
   self.pending_seconds = math.min(opts.pending_seconds or self.deploy_seconds / 4, self.deploy_seconds)
   if opts.clock then
@@ -258,6 +298,60 @@ function Sim:fail_next_deployment(spec)
   self.deploy_failures[#self.deploy_failures + 1] = { app = spec.app, env = spec.env, errors = spec.errors }
 end
 
+--- The device log-in requests waiting for an answer, oldest first: { security_code, device_id, created_at }.
+---@return table[]
+function Sim:device_requests()
+  return require("humanitec.sim.devices").pending(self)
+end
+
+---@class humanitec.sim.DeviceApproval
+---@field orgs? string[]  organizations the session token reaches (default: every organization)
+---@field user? string  the user logging in (default: the simulated user)
+---@field expires_in? number  seconds the session token lasts (default a day)
+
+--- Approves the device log-in request `code`: its next poll answers with a new session token, which is also
+-- returned here.
+---@param code string  the security code the request was given
+---@param opts? humanitec.sim.DeviceApproval
+---@return string token
+function Sim:approve_device(code, opts)
+  local devices = require "humanitec.sim.devices"
+  local d, why = devices.find_pending(self, code)
+  if not d then error("bad argument #1 to 'approve_device' (" .. why .. ")", 2) end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #2 to 'approve_device' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  opts = opts or {}
+  local expires_in = opts.expires_in or devices.SESSION_SECONDS
+  if type(expires_in) ~= "number" or expires_in < 0 then
+    error("bad field 'expires_in' to 'approve_device' (non-negative number expected)", 2)
+  end
+  local orgs = opts.orgs
+  if orgs == nil then
+    orgs = {}
+    for id in pairs(self.orgs) do orgs[#orgs + 1] = id end
+    table.sort(orgs)
+  elseif type(orgs) ~= "table" then
+    error("bad field 'orgs' to 'approve_device' (list of organization ids expected)", 2)
+  end
+  if opts.user ~= nil and not U.is_slug(opts.user) then
+    error("bad field 'user' to 'approve_device' (user id expected)", 2)
+  end
+  local token = "hum_session_" .. U.hex_id(self, 32)
+  self:add_token(token, orgs, { user = opts.user })
+  self.tokens[token].expires_at = self:now() + expires_in
+  d.state, d.token = "approved", token
+  return token
+end
+
+--- Refuses the device log-in request `code`: its next poll answers `{"accepted": false}`.
+---@param code string
+function Sim:refuse_device(code)
+  local d, why = require("humanitec.sim.devices").find_pending(self, code)
+  if not d then error("bad argument #1 to 'refuse_device' (" .. why .. ")", 2) end
+  d.state = "refused"
+end
+
 -- Takes the first fault matching the request, counting it down.
 local function take_fault(self, method, path)
   for i, f in ipairs(self.faults) do
@@ -298,9 +392,28 @@ function Sim:token_allows(rec, org_id)
   return org ~= nil and org.members[rec.user_id] ~= nil
 end
 
--- Authenticates, routes, checks access and the path's ids, then runs the handler.
+-- Fails with 415 when the request carries a body in a media type the operation does not accept. A body
+-- without a Content-Type is read as the operation's first media type.
+local function check_media_type(req, op)
+  if not op or not op.body or req.body == nil or req.body == "" then return end
+  local given = req.headers["content-type"]
+  if given == nil then return end
+  local media = given:match("^%s*([^;%s]+)")
+  media = media and media:lower()
+  for _, accepted in ipairs(op.body.content_types) do
+    if media == accepted then return end
+  end
+  U.fail(415, "Content-Type '" .. given .. "' is not accepted here; send "
+    .. table.concat(op.body.content_types, " or "))
+end
+
+-- Authenticates (before routing: without a valid token every path is 401, known or not), routes, checks the
+-- body's media type, access and the path's ids, then runs the handler.
 local function dispatch(self, req)
   local handler, params, template = ROUTER:find(req.method, req.path)
+  if not (handler and PUBLIC[req.method .. " " .. template]) then
+    req.token, req.user = authenticate(self, req.headers)
+  end
   if not handler then
     if #params > 0 then
       return 405, U.error_body(405, "method " .. req.method .. " is not allowed on " .. req.path),
@@ -309,7 +422,7 @@ local function dispatch(self, req)
     return 404, U.error_body(404, "no such endpoint: " .. req.path)
   end
   req.params, req.template = params, template
-  req.token, req.user = authenticate(self, req.headers)
+  check_media_type(req, OPERATIONS[req.method .. " " .. shape(template)])
   for name, max in pairs(SLUG_PARAMS) do
     if params[name] ~= nil then U.check_slug(params[name], name, max) end
   end
@@ -381,7 +494,7 @@ function Sim:handle(req)
 
   local request = {
     method = method, path = path, raw_query = req.query, query = U.parse_query(req.query),
-    headers = headers, body = req.body,
+    headers = headers, body = req.body, public_url = self.public_url,
   }
   local ok, status, body, out_headers = pcall(function()
     self:settle()

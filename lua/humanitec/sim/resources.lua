@@ -74,7 +74,7 @@ local function active_view(org, r)
     def_id = r.def_id, def_version_id = def and def.active_version_id or "", type = r.type,
     driver_type = def and def.driver_type or "", class = r.class, status = "active", resource = {},
     secret_refs = {}, updated_at = U.iso(r.updated_at), deploy_id = r.deploy_id, gu_res_id = r.gu_res_id,
-    scheduled_deletion = json.null, criteria_id = r.criteria_id,
+    scheduled_deletion = false, criteria_id = r.criteria_id,
   }
 end
 

@@ -25,12 +25,19 @@
 --   POST /_sim/tokens                {"token", "orgs": [ids], "user"?, "name"?, "email"?}: adds a bearer token
 --                                    (organizations and user created if missing), as sim:add_token;
 --                                    201 {"token", "user_id"}
+--   GET  /_sim/devices               the device log-ins waiting for an answer, oldest first:
+--                                    200 [{"security_code", "device_id", "created_at"}]
+--   POST /_sim/devices/approve       {"security_code", "orgs"?, "user"?, "expires_in"? (seconds)}: approves
+--                                    one, as sim:approve_device; 200 {"security_code", "access_token"}
+--   POST /_sim/devices/refuse        {"security_code"}: refuses one, as sim:refuse_device; 204
 --   POST /_sim/reset                 drops all state and starts a fresh simulator from the startup options;
 --                                    a body may override some of them, for the new simulator only:
 --                                    {"orgs": [ids], "tokens": {token: [org ids] or {"orgs", "user", "name",
 --                                    "email"}}, "seed", "start" (manual clock only), "deploy_seconds",
---                                    "pending_seconds", "step_seconds", "latency" (seconds)}; 204
+--                                    "pending_seconds", "step_seconds", "latency" (seconds), "public_url"};
+--                                    204
 local cqueues = require "cqueues"
+local ce = require "cqueues.errno"
 local http_server = require "http.server"
 local http_headers = require "http.headers"
 local http_util = require "http.util"
@@ -64,6 +71,7 @@ local RESET_OPTIONS = {
   seed = function(v) return type(v) == "string" or type(v) == "number" end,
   start = non_negative, deploy_seconds = non_negative, pending_seconds = non_negative,
   step_seconds = non_negative, latency = non_negative,
+  public_url = function(v) return type(v) == "string" end,
 }
 
 -- The optional JSON object body of a control request, with JSON nulls dropped.
@@ -127,6 +135,22 @@ CONTROL:add("POST", "/_sim/tokens", function(self, req)
   local user = call(self.sim.add_token, self.sim, body.token, body.orgs,
     { user = body.user, name = body.name, email = body.email })
   return 201, { token = body.token, user_id = user.id }
+end)
+
+CONTROL:add("GET", "/_sim/devices", function(self)
+  return 200, U.array(self.sim:device_requests())
+end)
+
+CONTROL:add("POST", "/_sim/devices/approve", function(self, req)
+  local body = control_body(req)
+  local token = call(self.sim.approve_device, self.sim, body.security_code,
+    { orgs = body.orgs, user = body.user, expires_in = body.expires_in })
+  return 200, { security_code = body.security_code, access_token = token }
+end)
+
+CONTROL:add("POST", "/_sim/devices/refuse", function(self, req)
+  call(self.sim.refuse_device, self.sim, control_body(req).security_code)
+  return 204
 end)
 
 CONTROL:add("POST", "/_sim/reset", function(self, req)
@@ -280,8 +304,16 @@ end
 local function serve(sim, stream, limit)
   -- lua-http rejects some framings here ("Content-Length: abc"), and raises on others ("Transfer-Encoding:
   -- gzip" without lua-zlib): either way the request line arrived but no usable header.
-  local read_ok, req_headers, err = http_util.yieldable_pcall(stream.get_headers, stream, IO_TIMEOUT)
+  local read_ok, req_headers, err, errno = http_util.yieldable_pcall(stream.get_headers, stream, IO_TIMEOUT)
   if not read_ok then req_headers, err = nil, "unsupported request framing" end
+  if not req_headers and errno == ce.EILSEQ and stream.state == "idle" then
+    -- No request line could be read: longer than the socket's line limit (4 KiB), or not HTTP/1.x. lua-http
+    -- leaves the stream idle, where it cannot answer; open it as an HTTP/1.1 stream so that this malformed
+    -- request gets its 400 like every other one instead of a reset.
+    stream.peer_version = 1.1
+    stream:set_state("open")
+    err = "the request line is too long (over 4 KiB) or not HTTP/1.x"
+  end
   if not req_headers then
     if stream.state ~= "idle" then send_error(stream, 400, "malformed request: " .. tostring(err)) end
     return false

@@ -117,7 +117,7 @@ function M.is_object(t)
 end
 
 --- Parses the request body as a JSON object (or, with `want == "any"`, any JSON value).
--- Unparsable JSON is 422; a body of the wrong shape is 400.
+-- Unparsable JSON and a body of the wrong shape are both 400: the spec keeps 422 for well-formed nonsense.
 ---@param req table
 ---@param want? "object"|"array"|"any"
 ---@return any
@@ -128,7 +128,7 @@ function M.json_body(req, want)
   end
   local value, err = json.decode(text)
   if value == nil and err then
-    M.fail(422, "request body is not valid JSON: " .. err)
+    M.fail(400, "request body is not valid JSON: " .. err)
   end
   want = want or "object"
   if want == "object" and not M.is_object(value) then
@@ -437,11 +437,10 @@ function M.paginate(req, items, fn)
       if p[1] ~= "page" then parts[#parts + 1] = M.escape(p[1]) .. "=" .. M.escape(p[2]) end
     end
     parts[#parts + 1] = "page=" .. M.escape(b64encode("offset:" .. (offset + per_page)))
-    -- The Host header is the client's to write: only a plain host[:port] makes the link absolute, anything
-    -- else (spaces, quotes, "<>", paths) gives a relative link rather than a header someone else shaped.
-    local host = req.headers.host
-    local base = (type(host) == "string" and host:find("^[%w%.:%-%[%]]+$")) and ("http://" .. host) or ""
-    headers["link"] = string.format('<%s%s?%s>; rel="next"', base, req.path, table.concat(parts, "&"))
+    -- Relative to the request (RFC 8288), unless the simulator was told the URL its clients reach it at: the
+    -- Host header says nothing reliable behind a proxy that rewrites it.
+    headers["link"] = string.format('<%s%s?%s>; rel="next"', req.public_url or "", req.path,
+      table.concat(parts, "&"))
   end
   return page, headers
 end
