@@ -5,6 +5,7 @@
 #   make demo            install what is missing, build, run examples/deploy.lua against the local simulator
 #   make lint            luacheck, cppcheck, and a -Werror build
 #   make generate        rebuild lua/humanitec/operations.lua and its docs from the OpenAPI spec
+#   make score-schema    rebuild lua/humanitec/score/schema.lua from the Score schema ($(SCORE_SCHEMA))
 #   make asan            the whole suite against the core built with AddressSanitizer and UBSan (lua5.4)
 #   make valgrind        the whole suite under valgrind: no memory errors, no leaks from the core
 #   make soak            100 000 requests on one client; resident memory must grow by less than 2 MB
@@ -12,6 +13,7 @@
 #   make fuzz            each libFuzzer harness for FUZZ_SECONDS (60); the corpora live in csrc/fuzz/corpus
 LUA ?= lua5.4
 SPEC ?= ../shared/humanitec/openapi.json
+SCORE_SCHEMA ?= ../shared/score/score-v1b1.json
 
 # pkg-config names the LuaJIT headers "luajit"; the others by the interpreter's name. Recursive (=) so the
 # shell calls run when a recipe needs them, after tools/deps has installed pkg-config and the headers.
@@ -31,7 +33,7 @@ HEADERS = $(wildcard csrc/*.h)
 BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
 
-.PHONY: all build deps test test-one demo lint generate clean asan asan-short valgrind soak fuzz fuzz-replay bench
+.PHONY: all build deps test test-one demo lint generate score-schema clean asan asan-short valgrind soak fuzz fuzz-replay bench
 
 all: build
 
@@ -120,6 +122,9 @@ bench:
 
 generate:
 	lua5.4 tools/gen-operations.lua $(SPEC)
+
+score-schema:
+	lua5.4 tools/gen-score-schema.lua $(SCORE_SCHEMA)
 
 clean:
 	rm -rf build

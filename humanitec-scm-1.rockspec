@@ -18,6 +18,7 @@ dependencies = {
   "lua >= 5.1",
   "lua-cjson",
   "argparse", -- for bin/humanitec
+  "lyaml", -- humanitec.score reads Score files
 }
 external_dependencies = {
   CURL = { header = "curl/curl.h", library = "curl" },
@@ -48,6 +49,11 @@ build = {
     ["humanitec.loop"] = "lua/humanitec/loop/init.lua",
     ["humanitec.operations"] = "lua/humanitec/operations.lua",
     ["humanitec.retry"] = "lua/humanitec/retry.lua",
+    ["humanitec.score"] = "lua/humanitec/score/init.lua",
+    ["humanitec.score.jsonschema"] = "lua/humanitec/score/jsonschema.lua",
+    ["humanitec.score.regex"] = "lua/humanitec/score/regex.lua",
+    ["humanitec.score.schema"] = "lua/humanitec/score/schema.lua",
+    ["humanitec.score.yaml"] = "lua/humanitec/score/yaml.lua",
     ["humanitec.types"] = "lua/humanitec/types.lua",
     ["humanitec.url"] = "lua/humanitec/url.lua",
     ["humanitec.workflows"] = "lua/humanitec/workflows.lua",
