@@ -14,7 +14,7 @@ local APP = "demo-" .. os.time()
 -- Every step goes through here: on failure, one line to stderr, best-effort clean-up, exit 1.
 local created = false
 local function step(what, data, err)
-  if data == nil then
+  if err then
     io.stderr:write("deploy.lua: ", what, " failed: ", tostring(err), "\n")
     if created then client:delete_application { appId = APP } end
     os.exit(1)

@@ -43,8 +43,8 @@ spec:
 -- Every step goes through here: on failure, one line to stderr, best-effort clean-up, exit 1.
 local created = false
 local function step(what, ...)
-  local data, err = ...
-  if data == nil then
+  local _, err = ...
+  if err then
     io.stderr:write("pipeline.lua: ", what, " failed: ", tostring(err), "\n")
     if created then client:delete_application { appId = APP } end
     os.exit(1)
@@ -65,7 +65,7 @@ local function wait_until_held(pipeline, run)
 end
 
 print(("Creating app %s in org %s"):format(APP, client.org))
-local _, made = step("creating the app", client:ensure_app { id = APP, envs = {
+local _, _, made = step("creating the app", client:ensure_app { id = APP, envs = {
   "development", { id = "production", name = "Production", type = "production" },
 } })
 created = made.app

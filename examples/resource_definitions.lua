@@ -15,8 +15,8 @@ local CLASS = "lua-example" -- its own resource class, so the criteria cannot cl
 -- Every step goes through here: on failure, one line to stderr, best-effort clean-up, exit 1.
 local created = false
 local function step(what, ...)
-  local data, err = ...
-  if data == nil then
+  local _, err = ...
+  if err then
     io.stderr:write("resource_definitions.lua: ", what, " failed: ", tostring(err), "\n")
     if created then client:delete_resource_definition { defId = ID } end
     os.exit(1)

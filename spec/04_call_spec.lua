@@ -26,7 +26,7 @@ describe("operations through the client", function()
   end)
 
   it("calls generated methods with the spec's parameter names, orgId from the client", function()
-    local app, response = client:create_application { body = { id = "web", name = "Web" } }
+    local app, _, response = client:create_application { body = { id = "web", name = "Web" } }
     assert.equals("web", app.id, tostring(response))
     assert.equals(201, response.status)
     local got = assert(client:get_application { appId = "web" })

@@ -91,9 +91,9 @@ describe("contract with the OpenAPI spec (Prism)", function()
       for _, call in ipairs(case.calls) do
         for i = #trace, 1, -1 do trace[i] = nil end
         local outcome
-        local ok, data, response = pcall(client[case.name], client, call.params)
+        local ok, data, err, response = pcall(client[case.name], client, call.params)
         if ok then
-          outcome = { data = data, response = response, trace = table.concat(trace) }
+          outcome = { data = data, response = err or response, trace = table.concat(trace) }
         else
           outcome = { raised = data }
         end

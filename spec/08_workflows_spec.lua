@@ -76,7 +76,7 @@ describe("workflow helpers", function()
   before_each(function()
     -- Long enough in each status that polls every 2 to 10 s see them all.
     client, sim, counts = setup_client { deploy_seconds = 60 }
-    local _, created = assert(client:ensure_app { id = APP, envs = {
+    local _, _, created = assert(client:ensure_app { id = APP, envs = {
       "development", { id = "production", name = "Production", type = "production" },
     } })
     assert.is_true(created.app)
@@ -337,13 +337,13 @@ describe("workflow helpers", function()
 
   describe("ensure_app and ensure_env", function()
     it("creates what is missing and nothing else", function()
-      local _, created = assert(client:ensure_app { id = APP, envs = { "development", "staging" } })
+      local _, _, created = assert(client:ensure_app { id = APP, envs = { "development", "staging" } })
       assert.is_false(created.app)
       assert.same({ "staging" }, created.envs)
-      local env, was_created = assert(client:ensure_env { app = APP, id = "staging" })
+      local env, _, was_created = assert(client:ensure_env { app = APP, id = "staging" })
       assert.equals("staging", env.id)
       assert.is_false(was_created)
-      local _, fresh = assert(client:ensure_app { id = "other" })
+      local _, _, fresh = assert(client:ensure_app { id = "other" })
       assert.is_true(fresh.app)
       local envs = assert(client:list_environments { appId = "other" })
       assert.equals("development", envs[1].id) -- the API's own first environment

@@ -29,7 +29,7 @@ describe("retries", function()
     it("retries a GET on 503 until it succeeds, and says how many attempts it took", function()
       local c, sim, sent = sim_client { random = always(0) }
       sim:inject { status = 503, times = 2, path = "^/orgs/acme/apps$" }
-      local apps, res = c:list_applications()
+      local apps, _, res = c:list_applications()
       assert.is_table(apps)
       assert.equals(3, res.attempts)
       assert.equals(3, #sent)
@@ -65,7 +65,7 @@ describe("retries", function()
       local pipelines = assert(c:list_pipelines { appId = "web" })
       sim:inject { status = 503, times = 1, method = "POST" }
       local before = #sent
-      local run, res = c:run_pipeline { app = "web", pipeline = pipelines[1].id, idempotency_key = "k-1" }
+      local run, _, res = c:run_pipeline { app = "web", pipeline = pipelines[1].id, idempotency_key = "k-1" }
       assert.is_table(run, tostring(res))
       assert.equals(2, #sent - before)
       local runs = assert(c:list_pipeline_runs { appId = "web", pipelineId = pipelines[1].id })
@@ -100,7 +100,7 @@ describe("retries", function()
       local c, sim = sim_client { random = always(0) }
       sim:inject { status = 429, retry_after = 7, times = 1 }
       local start = sim:now()
-      local _, res = assert(c:list_applications())
+      local _, _, res = assert(c:list_applications())
       assert.equals(2, res.attempts)
       assert.near(7, sim:now() - start, 1e-9)
       sim:inject { status = 429, retry_after = 120, times = 1 }
@@ -129,7 +129,7 @@ describe("retries", function()
       sim:clear_faults()
       for _ = 1, 10 do assert(c:list_applications()) end -- each success puts a token back
       sim:inject { status = 503, times = 1 }
-      local _, res = c:list_applications()
+      local _, _, res = c:list_applications()
       assert.equals(2, res.attempts)
     end)
 

@@ -193,7 +193,7 @@ describe("concurrent requests", function()
       end
       local awaited
       coroutine.wrap(function()
-        local data, res = client:await("get", "/echo")
+        local data, _, res = client:await("get", "/echo")
         awaited = { data.method, res.status }
       end)()
       assert.is_nil(awaited) -- the coroutine is waiting; the loop goes on

@@ -223,9 +223,9 @@ describe("faults", function()
   it("429 with Retry-After in seconds: waited for a GET and a keyed POST; a plain POST is not retried", function()
     local c = client()
     local start = core.now()
-    local data, res = c:get("/retry-after-seconds/get", { query = { after = 1 } })
+    local data, get_err, res = c:get("/retry-after-seconds/get", { query = { after = 1 } })
     local elapsed = core.now() - start
-    assert.is_table(data, tostring(res))
+    assert.is_table(data, tostring(get_err))
     assert.equals(2, res.attempts)
     assert.equals(2, count("GET /retry-after-seconds/get"))
     -- random() is 0, so any wait is the server's: about the second it asked for.
@@ -238,10 +238,11 @@ describe("faults", function()
     assert.equals(1, count("POST /retry-after-seconds/post"))
 
     start = core.now()
-    data, res = c:post("/retry-after-seconds/keyed", { a = 1 },
+    local keyed_err
+    data, keyed_err, res = c:post("/retry-after-seconds/keyed", { a = 1 },
       { query = { after = 1 }, headers = { ["Idempotency-Key"] = "fault-2" } })
     elapsed = core.now() - start
-    assert.is_table(data, tostring(res))
+    assert.is_table(data, tostring(keyed_err))
     assert.equals(2, res.attempts)
     assert.equals(2, count("POST /retry-after-seconds/keyed"))
     assert.is_true(elapsed >= 0.9 and elapsed < 3, "waited " .. elapsed .. " s")
@@ -250,9 +251,9 @@ describe("faults", function()
   it("429 with Retry-After as an HTTP date 2 s ahead: waited until then", function()
     local c = client()
     local start = core.now()
-    local data, res = c:get("/retry-after-date/get", { query = { after = 2 } })
+    local data, get_err, res = c:get("/retry-after-date/get", { query = { after = 2 } })
     local elapsed = core.now() - start
-    assert.is_table(data, tostring(res))
+    assert.is_table(data, tostring(get_err))
     assert.equals(2, res.attempts)
     assert.equals(2, count("GET /retry-after-date/get"))
     -- The date has whole seconds: 2 s ahead by the server's clock is 1 to 2 s by the time the client reads it.

@@ -129,16 +129,17 @@ describe("TLS", function()
 
   describe("ca_file and ca_path", function()
     it("ca_file accepts the test CA's certificate, by IP address and by DNS name", function()
-      local data, response = client(good, { ca_file = certs.ca_file }):get("/echo")
+      local data, _, response = client(good, { ca_file = certs.ca_file }):get("/echo")
       assert_arrived(data, response)
       local localhost = good.url:gsub("127%.0%.0%.1", "localhost")
-      data, response = client({ url = localhost }, { ca_file = certs.ca_file }):get("/echo")
+      local _
+      data, _, response = client({ url = localhost }, { ca_file = certs.ca_file }):get("/echo")
       assert_arrived(data, response)
     end)
 
     it("ca_file is the only CA trusted: libcurl's built-in folder is not consulted beside it", function()
       local traces = {}
-      local data, response = client(good, { ca_file = certs.ca_file,
+      local data, _, response = client(good, { ca_file = certs.ca_file,
         on_trace = function(t) traces[#traces + 1] = t end }):get("/echo")
       assert_arrived(data, response)
       local trace = table.concat(traces)
@@ -147,7 +148,7 @@ describe("TLS", function()
     end)
 
     it("ca_path accepts a hashed directory holding the test CA", function()
-      local data, response = client(good, { ca_path = certs.ca_path }):get("/echo")
+      local data, _, response = client(good, { ca_path = certs.ca_path }):get("/echo")
       assert_arrived(data, response)
     end)
 
@@ -156,10 +157,11 @@ describe("TLS", function()
         pending("this libcurl has no HTTP/2")
         return
       end
-      local data, response = client(good, { ca_file = certs.ca_file }):get("/echo")
+      local data, _, response = client(good, { ca_file = certs.ca_file }):get("/echo")
       assert.equals("2", response.timings.http_version)
       assert.equals("2", data.http_version) -- the server agrees
-      data, response = client(h1, { ca_file = certs.ca_file }):get("/echo")
+      local _
+      data, _, response = client(h1, { ca_file = certs.ca_file }):get("/echo")
       assert.equals("1.1", response.timings.http_version)
       assert.equals("1.1", data.http_version)
     end)
@@ -180,7 +182,7 @@ describe("TLS", function()
   describe("insecure", function()
     it("= true turns verification off: unknown CA, wrong name and expired certificates are accepted", function()
       for _, server in ipairs { good, wrong, expired } do
-        local data, response = client(server, { insecure = true }):get("/echo")
+        local data, _, response = client(server, { insecure = true }):get("/echo")
         assert_arrived(data, response)
       end
       local s = core.session { token = TOKEN, insecure = true }
@@ -228,8 +230,8 @@ describe("TLS", function()
   describe("reuse", function()
     it("sends the second request of a client on the first one's connection: no connect, no handshake", function()
       local c = client(good, { ca_file = certs.ca_file })
-      local first, r1 = c:get("/echo")
-      local second, r2 = c:get("/echo")
+      local first, _, r1 = c:get("/echo")
+      local second, _, r2 = c:get("/echo")
       assert_arrived(first, r1)
       assert_arrived(second, r2)
       assert.is_true(r1.timings.connect > 0)
@@ -256,8 +258,8 @@ describe("TLS", function()
       -- its next request; a GOAWAY in HTTP/2 could cross it), the new handshake offers the session it cached.
       local traces = {}
       local c = client(h1, { ca_file = certs.ca_file, on_trace = function(t) traces[#traces + 1] = t end })
-      local first, r1 = c:get("/echo", { query = { close = 1 } })
-      local second, r2 = c:get("/echo")
+      local first, _, r1 = c:get("/echo", { query = { close = 1 } })
+      local second, _, r2 = c:get("/echo")
       assert_arrived(first, r1)
       assert_arrived(second, r2)
       assert.are_not.equal(first.connection, second.connection)
@@ -287,7 +289,7 @@ describe("TLS", function()
     it("never show the token over TLS with HTTP/1.1", function()
       local traces = {}
       local c = client(h1, { ca_file = certs.ca_file, on_trace = function(t) traces[#traces + 1] = t end })
-      local data, response = c:get("/echo")
+      local data, _, response = c:get("/echo")
       assert_arrived(data, response)
       assert.equals("1.1", response.timings.http_version)
       assert.equals(1, #traces)
@@ -303,7 +305,7 @@ describe("TLS", function()
       local traces = {}
       local c = client(good, { ca_file = certs.ca_file, on_trace = function(t) traces[#traces + 1] = t end })
       for _ = 1, 2 do
-        local data, response = c:get("/echo")
+        local data, _, response = c:get("/echo")
         assert_arrived(data, response)
         assert.equals("2", response.timings.http_version)
       end

@@ -22,7 +22,7 @@ describe("the token", function()
     local traces = {}
     local client = humanitec.new { token = TOKEN, url = server.url, config_file = "/dev/null",
       on_trace = function(t) traces[#traces + 1] = t end, retries = false }
-    local _, response = assert(client:get("/echo"))
+    local _, _, response = assert(client:get("/echo"))
     local echoed = json.decode(response.body).headers.authorization
     assert.equals("Bearer " .. TOKEN, echoed) -- it was sent...
     local outcomes = {

@@ -1158,7 +1158,8 @@ local function render_types(ops, version)
     end
     w("---@param params" .. (all_optional and "? " or " ") .. PARAMS_PREFIX .. op.name)
     w("---@return " .. response_luals_type(op) .. "|nil data")
-    w("---@return humanitec.Response|humanitec.Error response")
+    w("---@return humanitec.Error|nil err")
+    w("---@return humanitec.Response|nil response")
     w("function Client:" .. op.name .. "(params) end")
   end
   return table.concat(out, "\n") .. "\n"

@@ -43,14 +43,14 @@ function M.install(Client, internal)
 
   -- Calls a record's callback: at once for the SDK's own (batch, blocking await), otherwise through the
   -- adapter's delivery (Neovim's vim.schedule) when there is one.
-  local function deliver(self, rec, data, result)
+  local function deliver(self, rec, data, err, response)
     local st = state(self)
     st.count = st.count - 1
     rec.done = true
     local callback = rec.callback
     local function call()
-      local ok, err = pcall(callback, data, result)
-      if not ok then report(self, err) end
+      local ok, callback_err = pcall(callback, data, err, response)
+      if not ok then report(self, callback_err) end
     end
     if rec.direct or not self._deliver then
       call()
@@ -191,7 +191,7 @@ function M.install(Client, internal)
     return handle
   end
 
-  --- Starts a request without waiting for it. `callback(data, err_or_response)` is called with the same
+  --- Starts a request without waiting for it. `callback(data, err, response)` is called with the same
   --- values a blocking call returns, once, when it ends (after any retries). Forms:
   --- `client:start("get_environment", params, callback)`, `client:start("GET", "/path", callback)`,
   --- `client:start("POST", "/path", opts, callback)`. Returns a handle with `handle.cancel()`.
@@ -284,12 +284,12 @@ function M.install(Client, internal)
         started = started + 1
         local i = started
         running = running + 1
-        begin(self, reqs[i], function(data, result)
+        begin(self, reqs[i], function(data, err, response)
           running = running - 1
-          if data == nil then
-            results[i] = { err = result }
+          if err then
+            results[i] = { err = err }
           else
-            results[i] = { data = data, response = result }
+            results[i] = { data = data, response = response }
           end
           fill()
         end, true)
@@ -304,19 +304,20 @@ function M.install(Client, internal)
   --- returns when it ends, while the event loop goes on. Elsewhere (no adapter, or the main thread) it simply
   --- blocks until the request ends. Arguments as for client:start, without the callback.
   ---@return any data
-  ---@return table response_or_err
+  ---@return humanitec.Error? err
+  ---@return humanitec.Response? response
   function Client:await(a, b, c)
     local req = parse(self, "await", false, a, b, c)
     local co, is_main = coroutine.running()
     if co == nil or is_main or not self._loop then
-      local done, data, result = false, nil, nil
-      begin(self, req, function(d, r) done, data, result = true, d, r end, true)
+      local done, data, err, response = false, nil, nil, nil
+      begin(self, req, function(d, e, r) done, data, err, response = true, d, e, r end, true)
       while not done do step(self, 1) end
-      return data, result
+      return data, err, response
     end
-    begin(self, req, function(d, r)
-      local ok, err = coroutine.resume(co, d, r)
-      if not ok then report(self, err) end
+    begin(self, req, function(d, e, r)
+      local ok, resume_err = coroutine.resume(co, d, e, r)
+      if not ok then report(self, resume_err) end
     end, false)
     return coroutine.yield()
   end

@@ -49,13 +49,15 @@ local Client = {}
 Client.__name = "humanitec.Client"
 Client.__index = Client
 
+local perform -- the request pipeline's entry, below
+
 -- A method for one generated operation: client:list_applications(params). It calls calls.build itself (not
 -- through client:call) so that a parameter error points at the line that called the method.
 local function operation_method(op)
   return function(self, params)
     local method, path, opts = calls.build(op, params, { org = self.org })
-    local data, response = self:request(method, path, opts)
-    return data, response
+    local data, err, response = perform(self, method, path, opts, op.name)
+    return data, err, response
   end
 end
 
@@ -89,9 +91,9 @@ local REQUEST_OPTIONS = {
 
 -- Header lines for one request with headers of its own: the client's defaults, then the caller's. Raises on a
 -- bad name or value.
-local function merged_header_lines(defaults, extra, content_type)
+local function merged_header_lines(defaults, extra, content_type, level)
   if extra ~= nil and type(extra) ~= "table" then
-    error("bad option 'headers' (table expected, got " .. type(extra) .. ")", 5)
+    error("bad option 'headers' (table expected, got " .. type(extra) .. ")", level)
   end
   -- A header the caller gives replaces the default of that name (Accept, say), never joins it.
   local overridden = {}
@@ -113,18 +115,18 @@ local function merged_header_lines(defaults, extra, content_type)
     for _, name in ipairs(names) do
       local value = extra[name]
       if type(name) ~= "string" or not name:find("^[%w!#$%%&'*+%-.^_`|~]+$") then
-        error("bad header name '" .. tostring(name) .. "'", 5)
+        error("bad header name '" .. tostring(name) .. "'", level)
       end
       if name:lower() == "authorization" then
-        error("bad header 'Authorization' (the client sends its token itself)", 5)
+        error("bad header 'Authorization' (the client sends its token itself)", level)
       end
       if type(value) == "number" or type(value) == "boolean" then
         value = tostring(value)
       elseif type(value) ~= "string" then
-        error(("bad header '%s' (string expected, got %s)"):format(name, type(value)), 5)
+        error(("bad header '%s' (string expected, got %s)"):format(name, type(value)), level)
       end
       if value:find("[\r\n%z]") then
-        error(("bad header '%s' (must not contain CR, LF or NUL)"):format(name), 5)
+        error(("bad header '%s' (must not contain CR, LF or NUL)"):format(name), level)
       end
       lines[#lines + 1] = name .. ": " .. value
     end
@@ -134,9 +136,9 @@ end
 
 -- Header lines for one request. The common case, apart so that LuaJIT compiles it: the client's defaults as
 -- they are (the list is never changed after the client is made).
-local function header_lines(defaults, extra, content_type)
+local function header_lines(defaults, extra, content_type, level)
   if extra == nil and content_type == nil then return defaults end
-  local lines = merged_header_lines(defaults, extra, content_type) -- not a tail call: errors name the caller
+  local lines = merged_header_lines(defaults, extra, content_type, level + 1) -- not a tail call
   return lines
 end
 
@@ -190,6 +192,9 @@ local function prepare(self, method, path, opts, fname, level)
   end
 
   local body, content_type
+  if (method == "GET" or method == "HEAD") and (opts.body ~= nil or opts.raw_body ~= nil) then
+    error(("bad argument #3 to '%s' (a %s request takes no body)"):format(fname, method), level)
+  end
   if opts.raw_body ~= nil then
     if opts.body ~= nil then
       error(("bad argument #3 to '%s' (give body or raw_body, not both)"):format(fname), level)
@@ -225,6 +230,10 @@ local function prepare(self, method, path, opts, fname, level)
     local ok
     ok, query = pcall(url_codec.query, opts.query)
     if not ok then error(query, level) end
+    -- A path that has a query of its own keeps it; the options' parameters follow it.
+    if query ~= "" and path:find("?", 1, true) then
+      query = (path:sub(-1) == "?" or path:sub(-1) == "&") and query:sub(2) or "&" .. query:sub(2)
+    end
   end
   local has_key = false
   if opts.headers ~= nil and type(opts.headers) == "table" then
@@ -236,7 +245,7 @@ local function prepare(self, method, path, opts, fname, level)
     method = method,
     url = self.url .. path .. query,
     path = path:find("?", 1, true) and path:match("^[^?]*") or path,
-    headers = header_lines(self._headers, opts.headers, content_type),
+    headers = header_lines(self._headers, opts.headers, content_type, level + 1),
     body = body,
     timeout = timeout,
     retries = policy,
@@ -263,10 +272,10 @@ local function finish(self, req, attempts, status, res_headers, res_body, info)
 
   if status >= 200 and status < 300 then
     if res_body == "" then
-      return true, response
+      return true, nil, response
     end
     if not is_json(res_type) then
-      return res_body, response
+      return res_body, nil, response
     end
     local data, decode_error = json.decode(res_body)
     if decode_error then
@@ -275,7 +284,7 @@ local function finish(self, req, attempts, status, res_headers, res_body, info)
         method = req.method, path = req.path, headers = res_headers, attempts = attempts,
       }
     end
-    return data, response
+    return data, nil, response
   end
 
   -- Outside 2xx: what the server said goes into the error, with the token masked in case it was echoed.
@@ -348,9 +357,9 @@ local function settle(self, call, status, res_headers, res_body, info)
   if status and status >= 200 and status < 300 then
     retry.refund(self._budget, call.spent)
   end
-  local data, result = finish(self, call.req, call.attempt, status, res_headers, res_body, info)
-  if data == nil and call.out_of_budget then result.retry_budget_exhausted = true end
-  return data, result
+  local data, err, response = finish(self, call.req, call.attempt, status, res_headers, res_body, info)
+  if err and call.out_of_budget then err.retry_budget_exhausted = true end
+  return data, err, response
 end
 
 -- Sends a prepared request, retrying as its policy allows, and finishes it.
@@ -371,20 +380,34 @@ local function send(self, req)
   end
 end
 
---- Sends one request. `path` is relative to the client's URL and starts with "/". Failures worth another try
---- are retried as the client's (or this call's) `retries` policy says; `err.attempts` tells how many were made.
----@param method string "GET", "POST", ...
----@param path string e.g. "/orgs/acme/apps"
----@param opts? humanitec.RequestOptions query, body, raw_body, content_type, headers, timeout, retries
----@return any data decoded JSON, the body as a string for other content types, or true for an empty body
----@return humanitec.Response|humanitec.Error response or error
-function Client:request(method, path, opts)
-  local req = prepare(self, method, path, opts, "request", 3)
+-- One request from a public entry point (request, the verbs, an operation's method, call): checks its
+-- arguments, raising at the entry point's caller, and sends it. Never called as a tail call, nor from anywhere
+-- but an entry point's own body, so that level 4 is always the caller's line.
+function perform(self, method, path, opts, fname)
+  local req = prepare(self, method, path, opts, fname, 4)
   if self._config_error then
     return nil, errors.new { kind = "config", message = self._config_error, method = req.method, path = req.path,
       attempts = 0 }
   end
-  return send(self, req)
+  local data, err, response = send(self, req)
+  return data, err, response
+end
+
+--- Sends one request. `path` is relative to the client's URL and starts with "/"; a query in it is kept, and
+--- `opts.query` is added to it. Failures worth another try are retried as the client's (or this call's)
+--- `retries` policy says; `err.attempts` tells how many were made.
+---
+--- Success returns `data, nil, response`; failure `nil, err`. So `local data, err = ...; if err then` and
+--- `assert(client:request(...))` both work, and a JSON `false` or `null` body is told apart by `err`.
+---@param method string "GET", "POST", ...
+---@param path string e.g. "/orgs/acme/apps"
+---@param opts? humanitec.RequestOptions query, body, raw_body, content_type, headers, timeout, retries
+---@return any data decoded JSON, the body as a string for other content types, or true for an empty body
+---@return humanitec.Error? err nil on success
+---@return humanitec.Response? response on success
+function Client:request(method, path, opts)
+  local data, err, response = perform(self, method, path, opts, "request")
+  return data, err, response
 end
 
 --- The clock waits run on: the session's own when it has one (the simulator's), else the core's monotonic one.
@@ -409,7 +432,8 @@ end
 ---@param name string e.g. "get_application" or "getApplication"
 ---@param params? table
 ---@return any data
----@return humanitec.Response|humanitec.Error response or error
+---@return humanitec.Error? err
+---@return humanitec.Response? response
 function Client:call(name, params)
   if type(name) ~= "string" then
     error("bad argument #1 to 'call' (operation name expected, got " .. type(name) .. ")", 2)
@@ -418,8 +442,8 @@ function Client:call(name, params)
     error("bad argument #1 to 'call' (unknown operation '" .. name .. "')", 2)
   end
   local method, path, opts = calls.build(name, params, { org = self.org })
-  local data, response = self:request(method, path, opts)
-  return data, response
+  local data, err, response = perform(self, method, path, opts, "call")
+  return data, err, response
 end
 
 -- The path (and query) to request for a Link URL from the API, or nil when it leads off the client's API.
@@ -505,8 +529,8 @@ function Client:each(name, params)
           message = "the API sent the same next link twice" })
       end
       seen[path] = true
-      local data, response = self:request(method, path, opts)
-      if not data then return fail(response) end
+      local data, err, response = self:request(method, path, opts)
+      if err then return fail(err) end
       if type(data) ~= "table" or (next(data) ~= nil and data[1] == nil) then
         return fail(errors.new { kind = "decode", status = response.status, method = method, path = plain,
           message = "a page of a paginated list was not a JSON array" })
@@ -547,43 +571,51 @@ function Client:_redact(text)
   return text
 end
 
--- Thin verb helpers. For verbs with a body the second argument is the JSON body; it is taken as the request
--- options instead when no third argument is given and it is a plain table whose keys are all option names.
-local function looks_like_options(t)
-  if type(t) ~= "table" or getmetatable(t) ~= nil or next(t) == nil then return false end
-  for k in pairs(t) do
-    if not REQUEST_OPTIONS[k] then return false end
+---@alias humanitec.VerbWithoutBody fun(self: humanitec.Client, path: string, opts?: humanitec.RequestOptions):
+---  any, humanitec.Error?, humanitec.Response?
+---@alias humanitec.VerbWithBody fun(self: humanitec.Client, path: string, body?: any, opts?: humanitec.RequestOptions):
+---  any, humanitec.Error?, humanitec.Response?
+
+-- Thin verb helpers, with fixed argument shapes: get/delete(path, opts) and post/put/patch(path, body, opts).
+local function verb_without_body(method, fname)
+  return function(self, path, opts)
+    local data, err, response = perform(self, method, path, opts, fname)
+    return data, err, response
   end
-  return true
 end
 
-local function verb(method, has_body)
-  return function(self, path, body_or_opts, opts)
-    if has_body and (opts ~= nil or not looks_like_options(body_or_opts)) then
-      local merged = {}
-      for k, v in pairs(opts or {}) do merged[k] = v end
-      merged.body = body_or_opts
-      return self:request(method, path, merged)
+local function verb_with_body(method, fname)
+  return function(self, path, body, opts)
+    if opts ~= nil and type(opts) ~= "table" then
+      error(("bad argument #3 to '%s' (table of request options expected, got %s)"):format(fname, type(opts)), 2)
     end
-    return self:request(method, path, body_or_opts)
+    if opts ~= nil and (opts.body ~= nil or opts.raw_body ~= nil) then
+      error(("bad argument #3 to '%s' (the body is the second argument: client:%s(path, body, opts))")
+        :format(fname, fname), 2)
+    end
+    local merged = {}
+    for k, v in pairs(opts or NO_OPTIONS) do merged[k] = v end
+    merged.body = body
+    local data, err, response = perform(self, method, path, merged, fname)
+    return data, err, response
   end
 end
 
---- GET a path. `opts` as for request.
----@type fun(self: humanitec.Client, path: string, opts?: table): any, humanitec.Response|humanitec.Error
-Client.get = verb("GET", false)
---- DELETE a path. `opts` as for request.
----@type fun(self: humanitec.Client, path: string, opts?: table): any, humanitec.Response|humanitec.Error
-Client.delete = verb("DELETE", false)
---- POST a JSON body: client:post(path, body [, opts]), or client:post(path, opts).
----@type fun(self: humanitec.Client, path: string, body?: any, opts?: table): any, humanitec.Response|humanitec.Error
-Client.post = verb("POST", true)
---- PUT a JSON body: client:put(path, body [, opts]), or client:put(path, opts).
----@type fun(self: humanitec.Client, path: string, body?: any, opts?: table): any, humanitec.Response|humanitec.Error
-Client.put = verb("PUT", true)
---- PATCH a JSON body: client:patch(path, body [, opts]), or client:patch(path, opts).
----@type fun(self: humanitec.Client, path: string, body?: any, opts?: table): any, humanitec.Response|humanitec.Error
-Client.patch = verb("PATCH", true)
+--- GET a path: `client:get(path, opts)`. `opts` as for request (no body).
+---@type humanitec.VerbWithoutBody
+Client.get = verb_without_body("GET", "get")
+--- DELETE a path: `client:delete(path, opts)`. `opts` as for request.
+---@type humanitec.VerbWithoutBody
+Client.delete = verb_without_body("DELETE", "delete")
+--- POST a JSON body: `client:post(path, body, opts)`; the body may be nil, `opts` as for request.
+---@type humanitec.VerbWithBody
+Client.post = verb_with_body("POST", "post")
+--- PUT a JSON body: `client:put(path, body, opts)`.
+---@type humanitec.VerbWithBody
+Client.put = verb_with_body("PUT", "put")
+--- PATCH a JSON body: `client:patch(path, body, opts)`.
+---@type humanitec.VerbWithBody
+Client.patch = verb_with_body("PATCH", "patch")
 
 -- The workflow helpers (deploy, promote, set_values, run_pipeline, ...) are client methods too.
 for name, helper in pairs(require "humanitec.workflows") do

@@ -276,7 +276,7 @@ local function last_deployment(self, app, env)
   if is_null(environment.last_deploy) then
     return nil, errors.new { kind = "no_deployment", message = ("%s/%s has no deployment yet"):format(app, env) }
   end
-  return environment.last_deploy, environment
+  return environment.last_deploy
 end
 
 --- Promotes what runs in `from` to `to`: rebases `to` on `from`'s current deployment and deploys its set.
@@ -692,10 +692,12 @@ end
 
 -- ---- apps and environments ---------------------------------------------------------------------------------
 
---- Makes sure an environment exists: returns it, and whether it was created.
+--- Makes sure an environment exists: returns it, nil, and whether it was created (`env, nil, created`); or nil
+--- and the error.
 ---@param opts {app: string, id: string, name?: string, type?: string}
 ---@return table? environment
----@return boolean|humanitec.Error created_or_err
+---@return humanitec.Error? err
+---@return boolean? created
 function W:ensure_env(opts)
   check_opts("ensure_env", opts)
   local app = field("ensure_env", opts, "app", "string")
@@ -703,20 +705,22 @@ function W:ensure_env(opts)
   field("ensure_env", opts, "name", "string", true)
   field("ensure_env", opts, "type", "string", true)
   local env, err = self:get_environment { appId = app, envId = id }
-  if env then return env, false end
+  if not err then return env, nil, false end
   if err.status ~= 404 then return nil, err end
   env, err = self:create_environment {
     appId = app, body = { id = id, name = opts.name or id, type = opts.type or "development" },
   }
-  if not env then return nil, err end
-  return env, true
+  if err then return nil, err end
+  return env, nil, true
 end
 
 --- Makes sure an application exists, with the environments listed in `envs` (ids, or tables with `id`,
---- `name`, `type`). Returns the application and what was created: `{ app = bool, envs = {ids} }`.
+--- `name`, `type`). Returns the application, nil, and what was created: `app, nil, { app = bool, envs = {ids} }`;
+--- or nil and the error.
 ---@param opts {id: string, name?: string, envs?: (string|table)[]}
 ---@return table? app
----@return table|humanitec.Error created_or_err
+---@return humanitec.Error? err
+---@return table? created
 function W:ensure_app(opts)
   check_opts("ensure_app", opts)
   local id = field("ensure_app", opts, "id", "string")
@@ -737,14 +741,11 @@ function W:ensure_app(opts)
     if type(spec) ~= "table" or type(spec.id) ~= "string" then
       error(("bad field 'envs' to 'ensure_app' (item %d: an id or { id = ... } expected)"):format(i), 2)
     end
-    local _, env_created = self:ensure_env { app = id, id = spec.id, name = spec.name, type = spec.type }
-    if env_created == true then
-      created.envs[#created.envs + 1] = spec.id
-    elseif env_created then
-      return nil, env_created
-    end
+    local _, env_err, env_created = self:ensure_env { app = id, id = spec.id, name = spec.name, type = spec.type }
+    if env_err then return nil, env_err end
+    if env_created then created.envs[#created.envs + 1] = spec.id end
   end
-  return app, created
+  return app, nil, created
 end
 
 -- ---- API tokens ------------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ end
 --- The data of a successful call, or the failure that ends the command: nothing sent (a configuration error)
 --- is a usage error, anything else a failure.
 function M.check(data, err)
-  if data ~= nil then return data end
+  if not err then return data end
   local code = humanitec.is_error(err) and err.kind == "config" and M.USAGE or M.FAILURE
   error(M.new(code, output.one_line(err)), 0)
 end
