@@ -2,6 +2,8 @@
 #   make                 build the C core for $(LUA) (lua5.4 by default; also LUA=luajit, lua5.1, lua5.3)
 #   make test            install what is missing, build for lua5.4, luajit, lua5.1 and lua5.3, run the whole
 #                        suite under each
+#   make nvim            build the core for Neovim's LuaJIT into lua/humanitec/core.so: a plugin manager's build
+#                        step; installs nothing, says which package to install when headers are missing
 #   make demo            install what is missing, build, run examples/deploy.lua against the local simulator
 #   make lint            luacheck, cppcheck, and a -Werror build
 #   make generate        rebuild lua/humanitec/operations.lua and its docs from the OpenAPI spec
@@ -33,7 +35,7 @@ HEADERS = $(wildcard csrc/*.h)
 BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
 
-.PHONY: all build deps test test-one demo lint generate score-schema clean asan asan-short valgrind soak fuzz fuzz-replay bench
+.PHONY: all build nvim deps test test-one demo lint generate score-schema clean asan asan-short valgrind soak fuzz fuzz-replay bench
 
 all: build
 
@@ -44,6 +46,10 @@ build:
 $(MODULE): $(SOURCES) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) $(EXTRA_CFLAGS) $(MODULE_FLAGS) $(LUA_CFLAGS) $(CURL_CFLAGS) -o $@ $(SOURCES) $(CURL_LIBS)
+
+# Neovim: no tools/deps here (a plugin manager runs this as the user, without sudo).
+nvim:
+	@tools/nvim-build
 
 deps:
 	@tools/deps test
@@ -66,7 +72,7 @@ demo:
 	@tools/demo
 
 lint: deps
-	luacheck --quiet lua spec tools bin examples bench bin/humanitec bin/humanitec-sim tools/soak
+	luacheck --quiet lua plugin spec tools bin examples bench bin/humanitec bin/humanitec-sim tools/soak
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --suppress=toomanyconfigs $(CURL_CFLAGS) csrc
 	$(MAKE) --no-print-directory -B LUA=lua5.4 EXTRA_CFLAGS=-Werror build/lua5.4/humanitec/core.so
@@ -127,4 +133,4 @@ score-schema:
 	lua5.4 tools/gen-score-schema.lua $(SCORE_SCHEMA)
 
 clean:
-	rm -rf build
+	rm -rf build lua/humanitec/core.so

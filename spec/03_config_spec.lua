@@ -50,6 +50,17 @@ describe("configuration", function()
       assert.is_nil(s.config_error)
     end)
 
+    it("says where each setting came from, without its value", function()
+      local s = config.resolve({ token = "opt-token", config_file = file }, env)
+      assert.same({ token = "option token", org = "environment variable HUMANITEC_ORG",
+        url = "environment variable HUMANITEC_API_PREFIX" }, s.sources)
+      s = config.resolve({ config_file = file }, helpers.env {})
+      assert.equals("humctl configuration file " .. file, s.sources.token)
+      assert.equals("humctl configuration file " .. file, s.sources.org)
+      s = config.resolve({}, helpers.env { HOME = "/nonexistent", HUMANITEC_TOKEN = "t" })
+      assert.same({ token = "environment variable HUMANITEC_TOKEN" }, s.sources) -- the url is the default
+    end)
+
     it("defaults to api.humanitec.io and reads ~/.humctl or HUMCTL_CONFIG", function()
       local s = config.resolve({}, helpers.env { HOME = "/nonexistent", HUMANITEC_TOKEN = "t" })
       assert.equals("https://api.humanitec.io", s.url)

@@ -58,7 +58,8 @@ function M.parse_humctl(text)
   return values
 end
 
--- The humctl file's settings, or nil and a message when a file that was asked for by name cannot be read.
+-- The humctl file's settings, or nil and a message when a file that was asked for by name cannot be read;
+-- third, the file's path.
 local function read_humctl(explicit_path, getenv)
   local path = explicit_path or getenv("HUMCTL_CONFIG")
   local named = path ~= nil
@@ -72,13 +73,13 @@ local function read_humctl(explicit_path, getenv)
   local file = io.open(path, "r")
   if not file then
     if named then
-      return nil, "cannot read the humctl configuration file " .. path
+      return nil, "cannot read the humctl configuration file " .. path, path
     end
-    return {}
+    return {}, nil, path
   end
   local text = file:read("*a") or ""
   file:close()
-  return M.parse_humctl(text)
+  return M.parse_humctl(text), nil, path
 end
 
 local function check_option(opts, key, want)
@@ -97,7 +98,8 @@ local function check_option(opts, key, want)
 end
 
 --- Validates `opts` (raising on a mistake, naming the option) and resolves every setting.
---- The result holds the token only until the client has handed it to its session.
+--- The result holds the token only until the client has handed it to its session. `sources` says where the
+--- token, org and url came from ("option token", "environment variable HUMANITEC_TOKEN", ...).
 ---@param opts? table
 ---@param getenv? fun(name: string): string?  for tests; os.getenv by default
 ---@return table settings
@@ -117,15 +119,18 @@ function M.resolve(opts, getenv)
     check_option(opts, key, want)
   end
 
-  local file, file_error = read_humctl(opts.config_file, getenv)
+  local file, file_error, file_path = read_humctl(opts.config_file, getenv)
   file = file or {}
+  -- Where each picked setting came from, for reports that must not show the value (the token's).
+  local sources = {}
   local function pick(option, env_name, file_key)
-    local v = opts[option]
+    local v, source = opts[option], "option " .. option
     if v == nil then
-      v = getenv(env_name)
+      v, source = getenv(env_name), "environment variable " .. env_name
       if v == "" then v = nil end
     end
-    if v == nil then v = file[file_key] end
+    if v == nil then v, source = file[file_key], "humctl configuration file " .. tostring(file_path) end
+    sources[option] = v ~= nil and source or nil
     return v
   end
 
@@ -133,6 +138,7 @@ function M.resolve(opts, getenv)
     token = pick("token", "HUMANITEC_TOKEN", "token"),
     org = pick("org", "HUMANITEC_ORG", "org"),
     url = pick("url", "HUMANITEC_API_PREFIX", "apiPrefix") or M.DEFAULT_URL,
+    sources = sources,
     user_agent = opts.user_agent,
     timeout = opts.timeout or M.DEFAULT_TIMEOUT,
     connect_timeout = opts.connect_timeout or M.DEFAULT_CONNECT_TIMEOUT,

@@ -5,7 +5,11 @@
 -- that are JSON arrays with `array_mt`: decoding marks the empty arrays it meets (with the core's help, in C,
 -- where it costs little beside cjson's own decode), and encoding writes a marked empty table as `[]`.
 -- Non-empty arrays need no mark: cjson already writes a sequence as an array.
-local cjson = require "cjson"
+--
+-- Inside Neovim the codec is Neovim's own copy of lua-cjson, `vim.json`: it is built for the LuaJIT that runs
+-- there, while a lua-cjson found through LUA_CPATH may be built for another Lua and is never loaded.
+local vim = rawget(_G, "vim")
+local cjson = type(vim) == "table" and type(vim.json) == "table" and vim.json.new and vim.json or require "cjson"
 local core = require "humanitec.core"
 
 local M = {}
@@ -14,6 +18,8 @@ local M = {}
 local codec = cjson.new()
 codec.decode_invalid_numbers(false) -- strict JSON: no NaN, Infinity or hex numbers
 codec.encode_sparse_array(false) -- raise on excessively sparse arrays rather than guessing
+-- An unmarked empty table is an object: lua-cjson 2.1 knows no other way; vim.json's default is the other way.
+if codec.encode_empty_table_as_object then codec.encode_empty_table_as_object(true) end
 
 --- The value JSON `null` decodes to, and the value to encode as `null`.
 M.null = cjson.null

@@ -1,0 +1,11 @@
+-- Sourced from the runtimepath at startup (or by the plugin manager): the rule that the core comes from this
+-- plugin's own folder, never from LUA_CPATH. Everything else loads on first use.
+if vim.g.loaded_humanitec then return end
+vim.g.loaded_humanitec = true
+
+-- Before any other loader: a humanitec.core on LUA_CPATH may be built for another Lua.
+package.preload["humanitec.core"] = function()
+  local core, err = require("humanitec.nvim").load_core()
+  if not core then error("humanitec: " .. err, 0) end
+  return core
+end

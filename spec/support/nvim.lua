@@ -1,0 +1,70 @@
+-- Headless Neovim for the plugin's specs: a copy of this repository installed as a plugin manager installs it
+-- (its build step run, its folder put on the runtimepath, nothing else), and scripts run inside it whose
+-- findings come back as JSON.
+local helpers = require "support.helpers"
+
+local M = {}
+
+local q = helpers.shell_quote
+
+-- Lua 5.4 modules, the ones a `luarocks path` for 5.4 puts in the environment: Neovim must load none of them.
+M.FOREIGN_LUA_PATH = "/usr/share/lua/5.4/?.lua;/usr/share/lua/5.4/?/init.lua"
+M.FOREIGN_LUA_CPATH = "/usr/lib/x86_64-linux-gnu/lua/5.4/?.so;/usr/local/lib/lua/5.4/?.so;"
+  .. helpers.capture("pwd"):gsub("%s+$", "") .. "/build/lua5.4/?.so"
+
+--- A new temporary directory.
+function M.temp_dir()
+  local out = helpers.capture("mktemp -d")
+  return (out:gsub("%s+$", ""))
+end
+
+--- Copies the repository (without build/) to `<root>/lazy/humanitec.nvim`, as a plugin manager clones it, and
+--- runs `build` there (a shell command, "make nvim" by default; false for none). Returns the plugin's folder
+--- and the build's output, or raises when the build fails.
+function M.install(root, build)
+  local dir = root .. "/lazy/humanitec.nvim"
+  local out, status = helpers.capture(("mkdir -p %s && tar -cf - --exclude=./build --exclude=./.git "
+    .. "--exclude=./lua/humanitec/core.so --exclude=node_modules . | tar -C %s -xf -"):format(q(dir), q(dir)))
+  assert(status == 0, out)
+  if build ~= false then
+    out, status = helpers.capture(("cd %s && %s"):format(q(dir), build or "make nvim"))
+    assert(status == 0, out)
+  end
+  return dir, out
+end
+
+--- Runs `script` (Lua source) in headless Neovim with `plugin` on its runtimepath, isolated from the user's
+--- configuration, with LUA_PATH and LUA_CPATH naming Lua 5.4 modules and `env` added. The script gets
+--- RESULT (a file path) in its environment and writes JSON there; returns the decoded value and Neovim's output.
+function M.run(root, plugin, script, env)
+  local init = root .. "/init.lua"
+  local f = assert(io.open(init, "w"))
+  -- What lazy.nvim does for a plugin once built: its folder goes on the runtimepath; Neovim sources plugin/.
+  f:write(("vim.opt.rtp:prepend(%q)\n"):format(plugin))
+  f:close()
+  local file = root .. "/script.lua"
+  f = assert(io.open(file, "w"))
+  f:write(script)
+  f:close()
+  local result = root .. "/result.json"
+  os.remove(result)
+  local words = {
+    "cd", q(root), "&&", "env", "HOME=" .. q(root), "XDG_CONFIG_HOME=" .. q(root .. "/config"),
+    "XDG_DATA_HOME=" .. q(root .. "/data"), "XDG_STATE_HOME=" .. q(root .. "/state"),
+    "XDG_CACHE_HOME=" .. q(root .. "/cache"), "LUA_PATH=" .. q(M.FOREIGN_LUA_PATH),
+    "LUA_CPATH=" .. q(M.FOREIGN_LUA_CPATH), "RESULT=" .. q(result),
+  }
+  for k, v in pairs(env or {}) do words[#words + 1] = q(k .. "=" .. v) end
+  for _, w in ipairs { "timeout", "120", "nvim", "--headless", "-u", q(init), "-i", "NONE", "-n",
+    "-c", q("luafile " .. file), "-c", "'qa!'", "</dev/null" } do
+    words[#words + 1] = w
+  end
+  local out = helpers.capture(table.concat(words, " "))
+  local text = helpers.read_file(result)
+  if text == "" then return nil, out end
+  local json = require "humanitec.json"
+  local value = json.decode(text)
+  return value, out
+end
+
+return M
