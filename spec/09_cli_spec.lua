@@ -45,7 +45,8 @@ describe("humanitec CLI in process", function()
     local full = { "--token", TOKEN, "--org", "acme", "--url", "http://sim.invalid" }
     for _, a in ipairs(argv) do full[#full + 1] = a end
     local out, err = buffer(), buffer()
-    local opts = { transport = sim:transport(), stdout = out, stderr = err, config_file = "/dev/null" }
+    local opts = { transport = sim:transport(), stdout = out, stderr = err, config_file = "/dev/null",
+      getenv = function() return nil end }
     for k, v in pairs(extra or {}) do opts[k] = v end
     local code = cli.main(full, opts)
     printed[#printed + 1] = out.text .. err.text
@@ -130,8 +131,10 @@ describe("humanitec CLI in process", function()
       assert(client():set_values { app = APP, env = "production", values = { LOG_LEVEL = "warn" } })
       local code, out = run("get values --app shop")
       assert.equals(0, code)
+      local rows = lines(out)
+      table.sort(rows, function(a, b) return a:find("^KEY") ~= nil or b:find("^KEY") == nil and a < b end)
       assert.same({ "KEY          VALUE", "DB_PASSWORD  (secret)", "LOG_LEVEL    info", "MOTD         two lines" },
-        lines(out))
+        rows)
       assert.is_nil(out:find("hunter2", 1, true))
       code, out = run("get values --app shop --env production")
       assert.equals(0, code)
@@ -154,7 +157,11 @@ describe("humanitec CLI in process", function()
       assert(client():set_values { app = APP, values = { A = "1", S = { secret = "x" } } })
       code, out = run("-o json get values --app shop") -- flags before the command work too
       assert.equals(0, code)
-      assert.same({ A = "1", S = { secret = true, description = "" } }, json.decode(out))
+      local values = {}
+      for _, v in ipairs(assert(json.decode(out))) do values[v.key] = v end
+      assert.equals("1", values.A.value)
+      assert.is_true(values.S.is_secret)
+      assert.is_nil(out:find('"x"', 1, true))
 
       code, out = run("get envs --app nope -o json")
       assert.equals(1, code)
@@ -176,19 +183,29 @@ describe("humanitec CLI in process", function()
       assert.matches("application 'nope' not found", line, 1, true)
       line = fails(1, "--org gamma get apps") -- an org the token cannot reach
       assert.matches("GET /orgs/gamma/apps: 40[34]", line)
+      line = fails(1, "get app nope")
+      assert.matches("GET /orgs/acme/apps/nope: 404", line)
       sim:inject { status = 503, times = 3 } -- every attempt the retry policy makes
       assert.matches("503", fails(1, "get orgs"))
     end)
 
-    it("exits 2 when an argument is missing or wrong", function()
+    it("exits 2 when an argument is missing or wrong, naming the command and the flag", function()
       assert.matches("get envs needs %-%-app", fails(2, "get envs"))
       assert.matches("get values needs %-%-app", fails(2, "get values"))
       assert.matches("get deploys needs %-%-env", fails(2, "get deploys --app shop"))
-      assert.matches("must be one of", fails(2, "get bogus"))
+      assert.matches("get runs needs %-%-param pipelineId=ID", fails(2, "get runs --app shop"))
+      assert.equals("humanitec: get: unknown kind 'bogus' (see 'humanitec get --help')\n", fails(2, "get bogus"))
+      assert.equals("humanitec: get: unknown kind 'aps'; did you mean 'app'? (see 'humanitec get --help')\n",
+        fails(2, "get aps"))
       assert.matches("see 'humanitec get %-%-help'", fails(2, "get"))
-      assert.matches("unknown option '%-%-bogus'", fails(2, "get orgs --bogus"))
-      assert.matches("'json'", fails(2, "get orgs -o yaml"))
-      assert.matches("too many arguments", fails(2, "get orgs apps"))
+      assert.equals("humanitec: get: unknown option '--bogus' (see 'humanitec get --help')\n",
+        fails(2, "get orgs --bogus"))
+      assert.equals("humanitec: get: unknown option '--ap'; did you mean '--app'? (see 'humanitec get --help')\n",
+        fails(2, "get envs --ap shop"))
+      assert.equals("humanitec: unknown command 'gte'; did you mean 'get'? (see 'humanitec --help')\n",
+        fails(2, "gte orgs"))
+      assert.matches("'table', 'wide', 'json', 'yaml'", fails(2, "get orgs -o xml"))
+      assert.matches("too many arguments", fails(2, "get orgs a b"))
     end)
   end)
 
@@ -199,9 +216,9 @@ describe("humanitec CLI in process", function()
       local code, out, err = run("deploy --app shop --env development --wait --comment release-1 --delta " .. path)
       os.remove(path)
       assert.equals(0, code, err)
-      assert.equals("", err)
+      assert.matches("^ID%s+STATUS%s+CREATED%s+COMMENT\n%x+  succeeded  %S+  release%-1\n$", out)
       assert.is_true(os.time() - started <= 2) -- 60 simulated seconds went by, not real ones
-      local rows = lines(out)
+      local rows = lines(err)
       assert.equals(3, #rows)
       local id = rows[1]:match("^shop/development: deployment (%x+) pending$")
       assert.is_string(id, out)
@@ -217,15 +234,16 @@ describe("humanitec CLI in process", function()
       local code, out = run("deploy --app shop --env development --delta " .. path)
       os.remove(path)
       assert.equals(0, code)
-      local id = out:match("^shop/development: deployment (%x+) pending\n$")
+      local id = lines(out)[2]:match("^(%x+)  pending ")
       assert.is_string(id, out)
       local c = client()
       assert.equals("pending", assert(c:get_deployment { appId = APP, envId = "development", deployId = id }).status)
       local done = assert(c:wait_deployment { app = APP, env = "development", id = id })
 
-      code, out = run({ "deploy", "--app", APP, "--env", "production", "--set", done.set_id, "--wait" })
+      local err
+      code, out, err = run({ "deploy", "--app", APP, "--env", "production", "--set", done.set_id, "--wait" })
       assert.equals(0, code)
-      local prod_id = out:match("deployment (%x+) succeeded\n$")
+      local prod_id = err:match("deployment (%x+) succeeded\n$")
       assert.is_string(prod_id, out)
       local prod = assert(c:get_deployment { appId = APP, envId = "production", deployId = prod_id })
       assert.equals(done.set_id, prod.set_id)
@@ -233,9 +251,9 @@ describe("humanitec CLI in process", function()
 
     it("reads the delta from standard input with --delta -", function()
       local stdin = { read = function() return json.encode(WORKLOAD) end }
-      local code, out = run("deploy --app shop --env development --delta - --wait", { stdin = stdin })
+      local code, _, err = run("deploy --app shop --env development --delta - --wait", { stdin = stdin })
       assert.equals(0, code)
-      assert.matches("succeeded\n$", out)
+      assert.matches("succeeded\n$", err)
       local env = assert(client():get_environment { appId = APP, envId = "development" })
       assert.equals("succeeded", env.last_deploy.status)
     end)
@@ -258,10 +276,11 @@ describe("humanitec CLI in process", function()
       local code, out, err = run("deploy --app shop --env development --wait --delta " .. path)
       os.remove(path)
       assert.equals(1, code)
-      local rows = lines(out)
-      assert.matches(" failed$", rows[#rows])
+      assert.equals("", out)
+      local rows = lines(err)
+      assert.matches(" failed$", rows[#rows - 1])
       assert.matches("^humanitec: deployment_failed: deployment %x+ in shop/development failed: "
-        .. "Simulated deployment failure\n$", err)
+        .. "Simulated deployment failure$", rows[#rows])
     end)
 
     it("exits 1 when another deployment runs, when the wait times out, and on an unknown set", function()
@@ -272,8 +291,9 @@ describe("humanitec CLI in process", function()
       local code, out, err = run("deploy --app shop --env production --wait --timeout 20 --delta " .. path)
       os.remove(path)
       assert.equals(1, code)
-      assert.matches("pending", out)
-      assert.matches("^humanitec: timeout: deployment %x+ still in progress after 20 s\n$", err)
+      assert.equals("", out)
+      assert.matches("pending", err)
+      assert.matches("\nhumanitec: timeout: deployment %x+ still in progress after 20 s\n$", err)
       assert.matches("400", fails(1, "deploy --app shop --env production --set nope"))
     end)
 
@@ -311,7 +331,7 @@ describe("humanitec CLI in process", function()
         print("created", created.id, "args", #arg, select("#", ...), arg[3])
         print(client.org, arg[0] ~= nil, type(string.format), type(require))
       ]])
-      local code, out, err = run({ "run", script, APP, "staging", "--", "--flag" })
+      local code, out, err = run({ "run", script, APP, "staging", "--flag" }) -- flags after the script are its own
       assert.equals(0, code, err)
       assert.equals("", err)
       assert.same({ "created\tstaging\targs\t3\t3\t--flag", "acme\ttrue\tfunction\tfunction" }, lines(out))
@@ -360,12 +380,17 @@ describe("humanitec CLI in process", function()
       end
       local _, out = run("--help")
       assert.matches("process list", out)
-      assert.matches("Exit status: 0 on success, 1 when", out)
+      assert.matches("Exit status: 0 success; 1 the API, a deployment or a script failed; 2 a usage error; 3 a "
+        .. "configuration or\nauthentication error", out)
       _, out = run("deploy --help")
       assert.matches("%-%-wait", out)
       assert.matches("%-%-delta <file>", out)
-      _, out = run("get --help")
-      assert.matches("{orgs,apps,envs,deploys,values}", out, 1, true)
+      for _, cmd in ipairs(cli.COMMANDS) do -- every command has an example of itself
+        local code
+        code, out = run(cmd .. " --help")
+        assert.equals(0, code, cmd)
+        assert.matches("\nExamples:\n  humanitec " .. cmd:gsub("%p", "%%%0") .. " ", out)
+      end
     end)
 
     it("exits 2 with one line when no command or an unknown one is given", function()
@@ -396,7 +421,7 @@ describe("bin/humanitec over HTTP", function()
   local function exe(args, env)
     local out_path, err_path = os.tmpname(), os.tmpname()
     local cmd = { "cd /tmp && env -u LUA_PATH -u LUA_CPATH -u HUMANITEC_TOKEN -u HUMANITEC_ORG",
-      "-u HUMANITEC_API_PREFIX HUMCTL_CONFIG=/dev/null" }
+      "-u HUMANITEC_API_PREFIX -u HUMANITEC_APP -u HUMANITEC_ENV -u HUMANITEC_CONTEXT HUMCTL_CONFIG=/dev/null" }
     for k, v in pairs(env or {}) do cmd[#cmd + 1] = helpers.shell_quote(k .. "=" .. v) end
     cmd[#cmd + 1] = helpers.shell_quote(root .. "/bin/humanitec")
     for _, a in ipairs(args) do cmd[#cmd + 1] = helpers.shell_quote(a) end
@@ -441,7 +466,8 @@ describe("bin/humanitec over HTTP", function()
     os.remove(delta)
     assert.equals(0, code, err)
     assert.is_true(os.time() - started < 30)
-    local rows = lines(out)
+    assert.matches("^ID%s+STATUS%s+CREATED%s+COMMENT\n%x+%s+succeeded ", out)
+    local rows = lines(err)
     assert.matches("^web/development: deployment %x+ pending$", rows[1])
     assert.matches("^web/development: deployment %x+ succeeded$", rows[#rows])
     code, out = exe({ "get", "envs", "--app", "web" }, configured())
@@ -456,18 +482,19 @@ describe("bin/humanitec over HTTP", function()
     assert.matches("^humanitec: GET /orgs/acme/apps/nope/envs: 404 [^\n]+\n$", err)
 
     code, out, err = exe({ "--token", "wrong-" .. HTTP_TOKEN, "get", "orgs" }, configured())
-    assert.equals(1, code)
-    assert.matches("^humanitec: GET /orgs: 401 [^\n]+\n$", err)
+    assert.equals(3, code)
+    assert.matches("^humanitec: GET /orgs: 401 [^\n]+ %(check HUMANITEC_TOKEN, or log in with 'humanitec login'%)\n$",
+      err)
     assert.is_nil((out .. err):find(HTTP_TOKEN, 1, true))
 
     code, out, err = exe({ "get", "orgs" }, { HUMANITEC_API_PREFIX = server.url })
-    assert.equals(2, code)
-    assert.equals("humanitec: no API token: set HUMANITEC_TOKEN (or pass --token), or log in with humctl\n", err)
+    assert.equals(3, code)
+    assert.equals("humanitec: no API token: run 'humanitec login', set HUMANITEC_TOKEN, or pass --token\n", err)
     assert.equals("", out)
 
     code, out, err = exe({ "get", "apps" }, { HUMANITEC_TOKEN = HTTP_TOKEN, HUMANITEC_API_PREFIX = server.url })
-    assert.equals(2, code)
-    assert.matches("^humanitec: no organization: pass %-%-org, set HUMANITEC_ORG", err)
+    assert.equals(3, code)
+    assert.matches("^humanitec: get apps needs an organization: pass %-%-org, set HUMANITEC_ORG", err)
     assert.equals("", out)
 
     code, out, err = exe({ "deploy", "--app", "web" }, configured())

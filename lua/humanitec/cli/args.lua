@@ -1,18 +1,21 @@
---- The command line's shared flags and their lookup: what every command takes, --help, and settings.
+--- The command line's shared flags and their lookup: what every command takes, --help, settings, suggestions.
 local fail = require "humanitec.cli.fail"
 
 local M = {}
+
+--- The output formats -o takes.
+M.FORMATS = { "table", "wide", "json", "yaml" }
 
 -- The flags every command takes, before or after the command's name. Each is declared on the main parser and
 -- on every command (so that each command's --help lists it) under two targets, since argparse resets an
 -- option's target when the option is not given; `setting` takes the command's one first.
 local GLOBALS = {
-  { "--org", "<id>", "Organization (default: HUMANITEC_ORG, then ~/.humctl)." },
-  { "--app", "<id>", "Application." },
-  { "--env", "<id>", "Environment." },
+  { "--org", "<id>", "Organization (default: HUMANITEC_ORG, HUMANITEC_CONTEXT, then ~/.humctl)." },
+  { "--app", "<id>", "Application (default: HUMANITEC_APP, HUMANITEC_CONTEXT, then ~/.humctl)." },
+  { "--env", "<id>", "Environment (default: HUMANITEC_ENV, HUMANITEC_CONTEXT, then ~/.humctl)." },
   { "--token", "<token>", "API token. Prefer HUMANITEC_TOKEN: a token given here is visible in the process list." },
   { "--url", "<url>", "API URL (default: HUMANITEC_API_PREFIX, then ~/.humctl, then https://api.humanitec.io)." },
-  { "-o --output", "<format>", "Output format: table (the default) or json.", { "table", "json" } },
+  { "-o --output", "<format>", "Output: table (the default), wide, json or yaml.", M.FORMATS },
 }
 
 --- Declares the shared flags on `parser`, their targets prefixed with `prefix`.
@@ -22,6 +25,7 @@ function M.add_globals(parser, prefix)
     local option = parser:option(g[1], g[3]):argname(g[2]):target(target)
     if g[4] then option:choices(g[4]) end
   end
+  parser:flag("--pretty", "Indent JSON even when standard output is not a terminal."):target((prefix or "") .. "pretty")
 end
 
 --- Our own -h/--help: argparse's prints and calls os.exit, which would end a spec running main in process.
@@ -32,6 +36,23 @@ function M.add_help(parser, state)
   return parser
 end
 
+--- Declares a command with its description, an epilog that ends with examples, the shared flags and --help.
+---@param parser table
+---@param state table
+---@param name string
+---@param summary string
+---@param examples string[] command lines, each shown as "  humanitec ..."
+---@param notes? string
+function M.command(parser, state, name, summary, examples, notes)
+  local lines = {}
+  if notes then lines[1] = notes .. "\n" end
+  lines[#lines + 1] = "Examples:"
+  for _, e in ipairs(examples) do lines[#lines + 1] = "  humanitec " .. e end
+  local cmd = M.add_help(parser:command(name, summary, table.concat(lines, "\n")), state)
+  M.add_globals(cmd)
+  return cmd
+end
+
 --- A setting given to the command, or else to the main parser.
 function M.setting(args, name)
   local v = args[name]
@@ -39,18 +60,49 @@ function M.setting(args, name)
   return v
 end
 
---- A setting the command cannot do without: a usage error names the command and the flag.
-function M.need(args, name, what)
-  local v = M.setting(args, name)
-  if v == nil then fail.usage(what .. " needs --" .. name) end
+--- A context setting (org, app, env) the command cannot do without: a usage error names the command and flag.
+---@param ctx table
+---@param name string
+---@param what string the command, for the message
+function M.need(ctx, name, what)
+  local v = ctx.settings[name]
+  if v == nil then
+    if name == "org" then
+      fail.config(what .. " needs an organization: pass --org, set HUMANITEC_ORG, or set org in ~/.humctl")
+    end
+    fail.usage(what .. " needs --" .. name)
+  end
   return v
 end
 
---- Ends the command with a usage error when the client has no organization.
-function M.need_org(client)
-  if client.org == nil then
-    fail.usage("no organization: pass --org, set HUMANITEC_ORG, or set org in ~/.humctl")
+-- Edit distance between two short words, bounded: both are cut to 64 characters.
+local function distance(a, b)
+  a, b = a:sub(1, 64), b:sub(1, 64)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
   end
+  return prev[#b]
+end
+
+--- The candidate closest to `word`, when it is close enough to be a typo; nil otherwise.
+---@param word string
+---@param candidates string[]
+---@return string?
+function M.suggest(word, candidates)
+  local best, best_d
+  for _, c in ipairs(candidates) do
+    local d = distance(word, c)
+    if (best_d == nil or d < best_d) then best, best_d = c, d end
+  end
+  if best and best_d <= math.max(1, math.floor(#word / 3)) then return best end
+  return nil
 end
 
 return M

@@ -8,8 +8,11 @@ local M = {}
 
 --- Declares the command on `parser`.
 function M.declare(parser, state)
-  local deploy = args_.add_help(parser:command("deploy", "Deploy a delta or a set to an environment.",
-    "With --wait it prints a line each time the deployment's status changes and exits 1 when it fails."), state)
+  local deploy = args_.command(parser, state, "deploy", "Deploy a delta or a set to an environment.", {
+    "deploy --app shop --env development --delta delta.json --wait",
+    "deploy --app shop --env production --set 0a1b2c --wait --timeout 600",
+  }, "With --wait it prints a line on stderr each time the deployment's status changes and exits 1 when it "
+    .. "fails; the deployment goes to stdout.")
   local delta = deploy:option("--delta", "A delta to deploy: a JSON file ('-' for standard input)."):argname("<file>")
   local set = deploy:option("--set", "A set to deploy, by id."):argname("<set-id>"):target("set_id")
   deploy:mutex(delta, set)
@@ -20,7 +23,6 @@ function M.declare(parser, state)
     if not n or n < 0 then return nil, "--timeout needs a number of seconds" end
     return n
   end)
-  args_.add_globals(deploy)
 end
 
 -- The delta in a JSON file ('-': standard input).
@@ -41,15 +43,14 @@ local function read_delta(path, io_)
   return delta
 end
 
---- Runs the command.
-function M.run(client, args, io_)
-  local app = args_.need(args, "app", "deploy")
-  local env = args_.need(args, "env", "deploy")
+local function run(ctx)
+  local client, args, io_ = ctx.client, ctx.args, ctx.io
+  local app = args_.need(ctx, "app", "deploy")
+  local env = args_.need(ctx, "env", "deploy")
   if args.delta == nil and args.set_id == nil then fail.usage("deploy needs --delta or --set") end
-  args_.need_org(client)
-  local as_json = args_.setting(args, "output") == "json"
-  -- With JSON on stdout, the progress lines go to stderr so the output stays one JSON document.
-  local progress = as_json and io_.stderr or io_.stdout
+  args_.need(ctx, "org", "deploy")
+  -- Progress goes to stderr, the deployment to stdout: a pipeline reads one JSON document, or one row.
+  local progress = io_.stderr
   local where = app .. "/" .. env
   local deployment = fail.check(client:deploy {
     app = app, env = env, delta = args.delta and read_delta(args.delta, io_), set_id = args.set_id,
@@ -58,11 +59,10 @@ function M.run(client, args, io_)
       output.line(progress, ("%s: deployment %s %s"):format(where, tostring(d.id), status))
     end,
   })
-  if not args.wait then
-    output.line(progress, ("%s: deployment %s %s"):format(where, tostring(deployment.id), tostring(deployment.status)))
-  end
-  if as_json then output.json(io_.stdout, deployment) end
+  output.emit(ctx, deployment, require("humanitec.cli.get").VIEWS.deployments)
   return fail.OK
 end
+
+M.handlers = { deploy = { client = true, run = run } }
 
 return M

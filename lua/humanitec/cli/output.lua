@@ -1,6 +1,9 @@
---- How the command line writes: the streams it writes to, one-line errors, aligned tables, JSON.
+--- How the command line writes: its streams, one-line errors, and data in the format -o asks for.
+--
+-- Machine output goes to stdout only; progress and errors go to stderr.
 local humanitec = require "humanitec"
 local json = require "humanitec.json"
+local format = require "humanitec.cli.format"
 
 local M = {}
 
@@ -37,47 +40,86 @@ function M.one_line(err)
   return "humanitec: " .. text
 end
 
--- A cell of a table: one line of text, "-" for nothing.
-local function cell(v)
-  if v == nil or v == json.null or v == "" then return "-" end
-  return (tostring(v):gsub("%c+", " "))
+--- The value at a dotted path of `item` ("last_deploy.status"), or the result of a function column.
+local function pick(item, key)
+  if type(key) == "function" then return key(item) end
+  local v = item
+  for part in key:gmatch("[^%.]+") do
+    if type(v) ~= "table" then return nil end
+    v = v[part]
+  end
+  return v
 end
 
--- Display width of UTF-8 text: its code points.
-local function width(s)
-  local _, n = s:gsub("[^\128-\191]", "")
-  return n
-end
+-- Columns for items no view describes: the scalar fields the first items have, id-like ones first.
+local PREFERRED = { "id", "key", "name", "type", "status", "value", "driver_type", "env_id", "created_at" }
 
---- Writes rows under a header in columns two spaces apart; the last column is not padded.
----@param stream table
----@param header string[]
----@param rows any[][]
-function M.table(stream, header, rows)
-  local widths = {}
-  for i, h in ipairs(header) do widths[i] = width(h) end
-  for _, row in ipairs(rows) do
-    for i = 1, #header do
-      row[i] = cell(row[i])
-      widths[i] = math.max(widths[i], width(row[i]))
+local function guess_columns(items, wide)
+  local seen, columns = {}, {}
+  for i = 1, math.min(#items, 20) do
+    if type(items[i]) == "table" then
+      for k, v in pairs(items[i]) do
+        if type(k) == "string" and (type(v) ~= "table" or v == json.null) then seen[k] = true end
+      end
     end
   end
-  local function emit(row)
-    local parts = {}
-    for i = 1, #header do
-      local text = row[i]
-      if i < #header then text = text .. (" "):rep(widths[i] - width(text)) end
-      parts[i] = text
+  for _, k in ipairs(PREFERRED) do
+    if seen[k] then
+      columns[#columns + 1] = { k:upper():gsub("_", "-"), k }
+      seen[k] = nil
     end
-    M.line(stream, (table.concat(parts, "  "):gsub("%s+$", "")))
   end
-  emit(header)
-  for _, row in ipairs(rows) do emit(row) end
+  if wide or #columns == 0 then
+    local rest = {}
+    for k in pairs(seen) do rest[#rest + 1] = k end
+    table.sort(rest)
+    for _, k in ipairs(rest) do columns[#columns + 1] = { k:upper():gsub("_", "-"), k } end
+  end
+  return columns
 end
 
---- Writes a value as JSON.
-function M.json(stream, value)
-  M.line(stream, json.encode(value))
+--- Writes `data` as -o asks: json, yaml, or a table (wide adds the view's wide columns). `view` is
+--- `{ columns = { {TITLE, key-or-function}, ... }, wide = { ... } }`; a list is one row per item, an object
+--- one row. Without a view the columns come from the data.
+---@param ctx table the command's context (io, format, pretty, width)
+---@param data any
+---@param view? table
+function M.emit(ctx, data, view)
+  local out = ctx.io.stdout
+  local fmt = ctx.format or "table"
+  if fmt == "json" then
+    out:write(format.json(data, ctx.pretty), "\n")
+    return
+  elseif fmt == "yaml" then
+    out:write(format.yaml(data))
+    return
+  end
+  if type(data) ~= "table" then
+    M.line(out, tostring(data))
+    return
+  end
+  local items = data
+  if next(data) ~= nil and data[1] == nil then items = { data } end
+  local wide = fmt == "wide"
+  local columns
+  if view and view.columns then
+    columns = {}
+    for _, c in ipairs(view.columns) do columns[#columns + 1] = c end
+    if wide then
+      for _, c in ipairs(view.wide or {}) do columns[#columns + 1] = c end
+    end
+  else
+    columns = guess_columns(items, wide)
+  end
+  local header, rows = {}, {}
+  for i, c in ipairs(columns) do header[i] = c[1] end
+  for r, item in ipairs(items) do
+    local row = {}
+    for i, c in ipairs(columns) do row[i] = type(item) == "table" and pick(item, c[2]) or (i == 1 and item or nil) end
+    rows[r] = row
+  end
+  if #header == 0 then header, rows = { "VALUE" }, {} end
+  out:write(format.table(header, rows, not wide and ctx.width or nil))
 end
 
 return M

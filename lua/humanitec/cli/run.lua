@@ -7,14 +7,14 @@ local M = {}
 
 --- Declares the command on `parser`.
 function M.declare(parser, state)
-  local run = args_.add_help(parser:command("run", "Run a Lua workflow script with a configured client.",
+  local run = args_.command(parser, state, "run", "Run a Lua workflow script with a configured client.",
+    { "run release.lua 1.2 --dry-run", "run --app shop promote.lua" },
     "The script sees a global 'client' (a humanitec client configured from the flags, the environment and "
     .. "~/.humctl) and 'arg' (its arguments, arg[0] being the script); the other globals are the standard ones. "
-    .. "An error raised by the script ends the command with exit status 1. Put '--' before script arguments "
-    .. "that start with '-'."), state)
+    .. "Everything after the script goes to the script, flags too. An error raised by the script ends the "
+    .. "command with exit status 1.")
   run:argument("script", "The Lua script."):argname("<script.lua>")
   run:argument("args", "Arguments for the script."):args("*"):argname("<arg>")
-  args_.add_globals(run)
 end
 
 -- Loads a script with `env` as its globals (Lua 5.2+ and LuaJIT take it in loadfile, 5.1 in setfenv).
@@ -30,8 +30,8 @@ end
 
 local unpack = table.unpack or unpack -- luacheck: ignore 113 (Lua 5.1)
 
---- Runs the command.
-function M.run(client, args, io_)
+local function run(ctx)
+  local client, args, io_ = ctx.client, ctx.args, ctx.io
   local script_arg = { [0] = args.script }
   for i, a in ipairs(args.args or {}) do script_arg[i] = a end
   local env = setmetatable({
@@ -54,5 +54,7 @@ function M.run(client, args, io_)
   if not ok then error(err, 0) end
   return fail.OK
 end
+
+M.handlers = { run = { client = true, run = run } }
 
 return M

@@ -1,0 +1,54 @@
+-- Runs the command line in process against a simulator, with captured streams and an environment of its own.
+local cli = require "humanitec.cli"
+
+local M = {}
+
+M.TOKEN = "cli-secret-token-4711" -- must never appear in anything the CLI prints
+
+--- A stream that keeps what is written to it.
+function M.buffer()
+  local b = { text = "" }
+  function b:write(...)
+    for i = 1, select("#", ...) do self.text = self.text .. tostring((select(i, ...))) end
+    return self
+  end
+  return b
+end
+
+--- The lines of a text.
+function M.lines(text)
+  local out = {}
+  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
+  return out
+end
+
+--- The words of a command line, split on spaces.
+function M.words(s)
+  local out = {}
+  for w in s:gmatch("%S+") do out[#out + 1] = w end
+  return out
+end
+
+--- A runner for `sim`: run(argv [, opts]) -> exit status, stdout, stderr. opts.env is the environment (a
+--- table), opts.bare leaves out the token, org and URL flags; other opts go to cli.main.
+function M.runner(sim, printed)
+  return function(argv, extra)
+    if type(argv) == "string" then argv = M.words(argv) end
+    extra = extra or {}
+    local full = {}
+    if not extra.bare then full = { "--token", M.TOKEN, "--org", "acme", "--url", "http://sim.invalid" } end
+    for _, a in ipairs(argv) do full[#full + 1] = a end
+    local out, err = M.buffer(), M.buffer()
+    local env = extra.env or {}
+    local opts = { transport = sim:transport(), stdout = out, stderr = err, config_file = "/dev/null",
+      getenv = function(name) return env[name] end }
+    for k, v in pairs(extra) do
+      if k ~= "env" and k ~= "bare" then opts[k] = v end
+    end
+    local code = cli.main(full, opts)
+    if printed then printed[#printed + 1] = out.text .. err.text end
+    return code, out.text, err.text
+  end
+end
+
+return M
