@@ -19,6 +19,7 @@ dependencies = {
   "lua-cjson",
   "argparse", -- for bin/humanitec
   "lyaml", -- humanitec.score reads Score files
+  "basexx", -- humanitec.score decodes a Score file's binaryContent
 }
 external_dependencies = {
   CURL = { header = "curl/curl.h", library = "curl" },
@@ -62,9 +63,11 @@ build = {
     ["humanitec.operations"] = "lua/humanitec/operations.lua",
     ["humanitec.retry"] = "lua/humanitec/retry.lua",
     ["humanitec.score"] = "lua/humanitec/score/init.lua",
+    ["humanitec.score.delta"] = "lua/humanitec/score/delta.lua",
     ["humanitec.score.jsonschema"] = "lua/humanitec/score/jsonschema.lua",
     ["humanitec.score.regex"] = "lua/humanitec/score/regex.lua",
     ["humanitec.score.schema"] = "lua/humanitec/score/schema.lua",
+    ["humanitec.score.shape"] = "lua/humanitec/score/shape.lua",
     ["humanitec.score.yaml"] = "lua/humanitec/score/yaml.lua",
     ["humanitec.types"] = "lua/humanitec/types.lua",
     ["humanitec.url"] = "lua/humanitec/url.lua",

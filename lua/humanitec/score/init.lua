@@ -10,6 +10,8 @@
 local json = require "humanitec.json"
 local errors = require "humanitec.errors"
 local jsonschema = require "humanitec.score.jsonschema"
+local shape = require "humanitec.score.shape"
+local translate = require "humanitec.score.delta"
 local yaml = require "humanitec.score.yaml"
 
 local M = {}
@@ -180,6 +182,144 @@ function M.format_problems(err)
       p.yaml_path, p.message)
   end
   return table.concat(out, "\n")
+end
+
+-- ---- translating ----------------------------------------------------------------------------------------
+
+---@class humanitec.score.ToDeltaOptions
+---@field env? string the environment the delta is meant for (metadata.env_id)
+---@field message? string the delta's name; "Deployed from Score" by default
+---@field extensions? table|string Humanitec's extensions (`apiVersion: humanitec.org/v1b1`): a table or a file
+---@field overrides? table|string a Score fragment deep-merged over each document (values win): a table or a file
+---@field properties? (string|table)[] "path=value" edits (value read as YAML), "path" to remove, or {path, value}
+---@field image? string the image of containers whose image is ".", or of the only container
+---@field mode? "delta"|"workloads" modules (the default) or Generic Mode's workloads
+---@field validate? boolean false skips validating the shaped documents (true by default)
+---@field base_dir? string where a file's `source` is read from; the Score file's folder by default
+
+local function score_error(fields)
+  fields.kind = "score"
+  return errors.new(fields)
+end
+
+-- A table or a file name for a YAML document (extensions, overrides).
+local function yaml_input(v, what)
+  if type(v) == "table" then return v end
+  local doc, err = M.load(v)
+  if not doc then
+    return nil, score_error { message = what .. ": " .. err.message, source = err.source, line = err.line }
+  end
+  return doc
+end
+
+local function check_extensions(ext, source)
+  local function bad(msg)
+    return nil, score_error { message = (source or "extensions") .. ": " .. msg, source = source }
+  end
+  if ext.apiVersion ~= "humanitec.org/v1b1" then
+    return bad("apiVersion must be humanitec.org/v1b1, got " .. jsonschema.show(ext.apiVersion or json.null))
+  end
+  if ext.profile ~= nil and type(ext.profile) ~= "string" then return bad("profile must be a string") end
+  if ext.spec ~= nil and not shape.is_map(ext.spec) then return bad("spec must be a map") end
+  if ext.deploy ~= nil and not shape.is_map(ext.deploy) then return bad("deploy must be a map") end
+  return ext
+end
+
+local function dirname(path)
+  return path and path:match("^(.*)/[^/]*$") or "."
+end
+
+-- Copies `doc`, applies overrides, properties and image, keeping the document's lines for messages.
+local function shape_doc(doc, entry)
+  local mt = getmetatable(doc)
+  local out = shape.copy(doc)
+  if entry.overrides then
+    local ovr, err = yaml_input(entry.overrides, "overrides")
+    if not ovr then return nil, err end
+    shape.merge(out, ovr, true)
+  end
+  for _, p in ipairs(entry.properties or {}) do
+    local ok, msg = shape.set_property(out, p)
+    if not ok then return nil, score_error { message = msg } end
+  end
+  if entry.image then
+    local ok, msg = shape.set_image(out, entry.image)
+    if not ok then return nil, score_error { message = msg } end
+  end
+  if type(mt) == "table" and mt.__name == Document.__name then setmetatable(out, mt) end
+  return out
+end
+
+local function is_document(v)
+  return type(v) == "table" and (v.apiVersion ~= nil or v.metadata ~= nil or v.containers ~= nil)
+end
+
+--- Translates one or several Score documents into one Humanitec deployment delta (docs/score.md says how,
+--- field by field). `docs` is a document from `load`, a list of them, or a list of entries
+--- `{ doc, extensions =, overrides =, properties =, image = }` whose fields override `opts` for that document.
+--- Returns the delta, or nil and an error (kind "score") that names the file, line and path at fault.
+---@param docs table
+---@param opts? humanitec.score.ToDeltaOptions
+---@return table? delta
+---@return humanitec.Error? err
+function M.to_delta(docs, opts)
+  if type(docs) ~= "table" then
+    error("bad argument #1 to 'to_delta' (Score document or list expected, got " .. type(docs) .. ")", 2)
+  end
+  opts = opts or {}
+  if type(opts) ~= "table" then error("bad argument #2 to 'to_delta' (table expected, got " .. type(opts) .. ")", 2) end
+  if opts.mode ~= nil and opts.mode ~= "delta" and opts.mode ~= "workloads" then
+    error("bad field 'mode' to 'to_delta' (\"delta\" or \"workloads\" expected, got " .. tostring(opts.mode) .. ")", 2)
+  end
+  local list = is_document(docs) and { docs } or docs
+  if #list == 0 then error("bad argument #1 to 'to_delta' (no Score document given)", 2) end
+  local entries = {}
+  for i, item in ipairs(list) do
+    local entry = is_document(item) and { doc = item } or item
+    local doc = entry.doc or entry[1]
+    if not is_document(doc) then
+      error(("bad argument #1 to 'to_delta' (item %d is neither a Score document nor an entry with one)"):format(i), 2)
+    end
+    local function pick(k)
+      if entry[k] ~= nil then return entry[k] end
+      return opts[k]
+    end
+    local shaped, err = shape_doc(doc, { overrides = pick("overrides"), properties = pick("properties"),
+      image = pick("image") })
+    if not shaped then return nil, err end
+    if opts.validate ~= false then
+      local ok, verr = M.validate(shaped)
+      if not ok then return nil, verr end
+    end
+    local ext = pick("extensions")
+    if ext ~= nil then
+      local source = type(ext) == "string" and ext or nil
+      ext, err = yaml_input(ext, "extensions")
+      if not ext then return nil, err end
+      ext, err = check_extensions(ext, source)
+      if not ext then return nil, err end
+    end
+    entries[i] = { doc = shaped, extensions = ext, base_dir = pick("base_dir") or dirname(M.source_of(doc)) }
+  end
+  local topts = { env = opts.env, message = opts.message or "Deployed from Score" }
+  local delta, err
+  if opts.mode == "workloads" then
+    delta, err = translate.workloads(entries, topts)
+  else
+    delta, err = translate.translate(entries, topts)
+  end
+  if delta then return delta end
+  local doc = entries[err.entry].doc
+  local source = M.source_of(doc) or "<document>"
+  local line = err.path[1] ~= "(extensions)" and M.line_of(doc, err.path, true) or nil
+  local where = M.yaml_path(err.path)
+  if err.path[1] == "(extensions)" then
+    local rest = {}
+    for i = 2, #err.path do rest[#rest + 1] = err.path[i] end
+    where = "extensions: " .. M.yaml_path(rest)
+  end
+  return nil, score_error { source = source, line = line, path = err.path, yaml_path = where,
+    message = ("%s%s: %s: %s"):format(source, line and (":" .. line) or "", where, err.message) }
 end
 
 return M
