@@ -28,7 +28,8 @@ build = {
   type = "builtin",
   modules = {
     ["humanitec.core"] = {
-      sources = { "csrc/buffer.c", "csrc/core.c", "csrc/headers.c", "csrc/json.c", "csrc/multi.c", "csrc/session.c" },
+      sources = { "csrc/buffer.c", "csrc/core.c", "csrc/headers.c", "csrc/json.c", "csrc/multi.c", "csrc/session.c",
+        "csrc/transfer.c" },
       libraries = { "curl" },
       incdirs = { "$(CURL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)" },

@@ -38,10 +38,15 @@ static int core_now(lua_State *L) {
   return 1;
 }
 
+/* Longer sleeps are cut to this (about 23 days): a time_t cannot hold every double (math.huge, say), and
+ * converting one it cannot hold is undefined. */
+#define HUM_MAX_SLEEP 2000000.0
+
 /* core.sleep(seconds): blocks the thread; what waiting helpers use between polls in plain scripts. */
 static int core_sleep(lua_State *L) {
   lua_Number seconds = luaL_checknumber(L, 1);
   if (!(seconds >= 0)) return luaL_argerror(L, 1, "must be a non-negative number");
+  if (seconds > HUM_MAX_SLEEP) seconds = HUM_MAX_SLEEP;
   struct timespec ts;
   ts.tv_sec = (time_t)seconds;
   ts.tv_nsec = (long)((seconds - (lua_Number)ts.tv_sec) * 1e9);
@@ -51,8 +56,12 @@ static int core_sleep(lua_State *L) {
 }
 
 static const luaL_Reg core_functions[] = {
-    {"now", core_now},         {"sleep", core_sleep}, {"session", hum_session_new},
-    {"version", core_version}, {"json_decoder", hum_json_decoder}, {NULL, NULL},
+    {"now", core_now},
+    {"sleep", core_sleep},
+    {"session", hum_session_new},
+    {"version", core_version},
+    {"json_decoder", hum_json_decoder},
+    {NULL, NULL},
 };
 
 /* The one exported symbol. */

@@ -1,35 +1,38 @@
 /* The session userdata: the settings every request applies, the bearer token (which stays here and is never
- * handed back to Lua), and one libcurl easy handle reused by blocking requests (keep-alive, TLS session
- * reuse). multi.c adds the transfers that run many at once.
+ * handed back to Lua), one transfer reused by blocking requests (keep-alive, TLS session reuse), and, made
+ * on the first start(), the multi that runs many at once. Depends on transfer.c and multi.c; neither knows
+ * the session.
  *
- * Lua never runs inside a libcurl callback: the callbacks below only copy bytes into buffers owned by the
- * transfer, and results are pushed to Lua after libcurl has returned. Environmental failures come back as
- * `nil, message, kind`; misuse (bad arguments, a closed session) raises, always before the session is
- * entered, so a raise never leaves it marked busy. */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c99 */
-
+ * Environmental failures come back as `nil, message, kind`; misuse (bad arguments, a closed session)
+ * raises, before any C state changes. The work of every method that touches C state runs under lua_pcall
+ * with the session marked busy (see call_busy), so the mark is taken off whether or not the work raised. */
 #include "session.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "compat.h"
-#include "headers.h"
+#include "multi.h"
+#include "transfer.h"
 
+#define HUM_SESSION_MT "humanitec.core.session"
 #define HUM_DEFAULT_MAX_BODY ((curl_off_t)64 * 1024 * 1024)
 #define HUM_MAX_BODY_LIMIT ((curl_off_t)1 << 62)
-#define HUM_HEAD_LIMIT ((size_t)256 * 1024) /* all response headers together */
-#define HUM_TRACE_LIMIT ((size_t)1024 * 1024)
 /* Longer waits are clamped to this (about 23 days), so every time in milliseconds fits a long. */
 #define HUM_MAX_SECONDS 2000000.0
 
-double hum_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+typedef struct hum_session {
+  hum_settings settings;
+  hum_transfer transfer; /* reused by every blocking request: keeps the connection and TLS session alive */
+  CURLSH *share;         /* DNS and TLS session caches, shared by the blocking handle and the multi's */
+  hum_multi *multi;      /* made on the first start() */
+  /* Set while a method's work runs (call_busy). A collection during that work can run another object's
+   * __gc, which may call close(): close then only marks the session, and call_busy frees it after the work,
+   * whether it returned or raised. */
+  int busy, closed, close_pending;
+  int freed; /* everything above released: only the userdata's memory is left */
+} hum_session;
 
 /* Seconds as libcurl's milliseconds: 0 stays "no limit", anything above 0 is at least 1 ms. */
 static long seconds_to_ms(double seconds) {
@@ -41,15 +44,8 @@ static long seconds_to_ms(double seconds) {
 
 /* ---- settings ---------------------------------------------------------------------------------------- */
 
-static void wipe(char *s) {
-  if (s == NULL) return;
-  /* volatile so the compiler cannot drop the stores as dead before free */
-  volatile char *p = s;
-  while (*p) *p++ = 0;
-}
-
 static void settings_free(hum_settings *s) {
-  wipe(s->token);
+  hum_wipe(s->token);
   free(s->token);
   free(s->ca_file);
   free(s->ca_path);
@@ -124,141 +120,7 @@ static void read_settings(lua_State *L, int idx, hum_settings *s) {
   }
 }
 
-/* ---- libcurl callbacks: bytes into buffers, nothing else ----------------------------------------------- */
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata) {
-  hum_transfer *t = userdata;
-  size_t n = size * nmemb;
-  t->got_bytes = 1;
-  if (t->body.len == 0) {
-    /* Room for the whole body at once when its length is known, rather than growing to it step by step.
-     * Never more than max_body; for a compressed answer this is a start, not the end. */
-    curl_off_t length = -1;
-    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0) {
-      size_t want = length < (curl_off_t)t->body.limit ? (size_t)length : t->body.limit;
-      if (hum_buffer_reserve(&t->body, want) != HUM_BUFFER_OK) {
-        t->out_of_memory = 1;
-        return 0;
-      }
-    }
-  }
-  int rc = hum_buffer_append(&t->body, data, n);
-  if (rc == HUM_BUFFER_OK) return n;
-  if (rc == HUM_BUFFER_FULL)
-    t->too_large = 1;
-  else
-    t->out_of_memory = 1;
-  return 0; /* anything but n makes libcurl stop with CURLE_WRITE_ERROR */
-}
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
-  hum_transfer *t = userdata;
-  size_t n = size * nmemb;
-  t->got_bytes = 1;
-  int rc = hum_headers_add_line(&t->head, data, n);
-  if (rc == HUM_BUFFER_OK) return n;
-  if (rc == HUM_BUFFER_FULL)
-    t->head_full = 1;
-  else
-    t->out_of_memory = 1;
-  return 0;
-}
-
-static int on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *userdata) {
-  hum_transfer *t = userdata;
-  (void)easy;
-  const char *prefix;
-  switch (type) {
-  case CURLINFO_TEXT: prefix = "* "; break;
-  case CURLINFO_HEADER_OUT: prefix = "> "; break;
-  case CURLINFO_HEADER_IN: prefix = "< "; break;
-  default: return 0; /* bodies and TLS records stay out of traces */
-  }
-  hum_trace_append(&t->trace, prefix, data, size, t->settings->token);
-  return 0;
-}
-
-/* ---- transfers ----------------------------------------------------------------------------------------- */
-
-int hum_transfer_init(hum_transfer *t, hum_session *s) {
-  t->settings = &s->settings;
-  t->share = s->share;
-  t->headers = NULL;
-  t->configured = 0;
-  hum_buffer_init(&t->body, (size_t)s->settings.max_body);
-  hum_buffer_init(&t->head, HUM_HEAD_LIMIT);
-  hum_buffer_init(&t->trace, HUM_TRACE_LIMIT);
-  t->easy = curl_easy_init();
-  return t->easy != NULL;
-}
-
-/* Frees the header list, wiping each line first: one of them carries the token. */
-static void free_headers(hum_transfer *t) {
-  for (struct curl_slist *item = t->headers; item; item = item->next) wipe(item->data);
-  curl_slist_free_all(t->headers);
-  t->headers = NULL;
-}
-
-/* Drops what one request left behind; keeps the easy handle and its connections, and the header list. */
-void hum_transfer_clear(hum_transfer *t) {
-  hum_buffer_reset(&t->body);
-  hum_buffer_reset(&t->head);
-  hum_buffer_reset(&t->trace);
-  t->too_large = t->head_full = t->out_of_memory = t->got_bytes = 0;
-  t->errbuf[0] = '\0';
-}
-
-void hum_transfer_free(hum_transfer *t) {
-  hum_transfer_clear(t);
-  free_headers(t);
-  hum_buffer_free(&t->body);
-  hum_buffer_free(&t->head);
-  hum_buffer_free(&t->trace);
-  if (t->easy) curl_easy_cleanup(t->easy);
-  t->easy = NULL;
-}
-
-/* The options every request of the session carries. curl_easy_reset before this keeps connections, the TLS
- * session cache and the DNS cache, and clears whatever the previous request set. */
-static void apply_settings(hum_transfer *t) {
-  CURL *e = t->easy;
-  const hum_settings *s = t->settings;
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-  /* gzip, which every server offers. ("" would list every encoding this libcurl has, a longer header that
-   * libcurl formats again for each request, for no gain with JSON.) */
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  if (s->http2) curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-  if (t->share) curl_easy_setopt(e, CURLOPT_SHARE, t->share);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, s->insecure ? 0L : 1L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, s->insecure ? 0L : 2L);
-  /* A CA given is the only one trusted: libcurl would otherwise keep its built-in folder beside a file. */
-  if (s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
-  if (s->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, s->ca_path);
-  if (s->ca_file && !s->ca_path) curl_easy_setopt(e, CURLOPT_CAPATH, (char *)NULL);
-  if (s->ca_path && !s->ca_file) curl_easy_setopt(e, CURLOPT_CAINFO, (char *)NULL);
-  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, s->max_body);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, (void *)t);
-  if (s->trace) {
-    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
-    curl_easy_setopt(e, CURLOPT_DEBUGDATA, t);
-    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
-  }
-}
+/* ---- request arguments --------------------------------------------------------------------------------- */
 
 static int valid_method(const char *m, size_t len) {
   if (len == 0 || len > 32) return 0;
@@ -278,7 +140,7 @@ static int starts_with_ci(const char *s, const char *prefix) {
 /* Checks the arguments of request and start, at `first` (method) to `first + 4` (timeout), converting what
  * needs converting. Raises on misuse; this is the only part that may, and it runs before the session is
  * entered. */
-void hum_check_request(lua_State *L, int first, hum_request_args *a) {
+static void check_request(lua_State *L, int first, hum_request_args *a) {
   size_t method_len, url_len;
   a->method = luaL_checklstring(L, first, &method_len);
   a->url = luaL_checklstring(L, first + 1, &url_len);
@@ -316,282 +178,6 @@ void hum_check_request(lua_State *L, int first, hum_request_args *a) {
   }
 }
 
-static int append_header(hum_transfer *t, const char *line) {
-  struct curl_slist *next = curl_slist_append(t->headers, line);
-  if (next == NULL) return -1;
-  t->headers = next;
-  return 0;
-}
-
-/* The lines a request sends after the caller's. The token's, written here rather than by libcurl's bearer
- * support, which costs more per request for the same line; either way it goes only to the URL's host, as
- * redirects are never followed. Then, with a body, no "Expect: 100-continue" round trip for a large one, and
- * no form Content-Type libcurl would add. */
-static const char AUTH_PREFIX[] = "Authorization: Bearer ";
-static const char *const EXPECT_NONE = "Expect:";
-static const char *const CONTENT_TYPE_NONE = "Content-Type:";
-
-/* Whether the transfer's header list already holds exactly the lines this request sends. */
-static int headers_unchanged(lua_State *L, const hum_transfer *t, const hum_request_args *a, int has_body) {
-  const struct curl_slist *item = t->headers;
-  const char *token = t->settings->token;
-  size_t n = a->headers_idx ? hum_rawlen(L, a->headers_idx) : 0;
-  for (size_t i = 1; i <= n; i++, item = item->next) {
-    if (item == NULL) return 0;
-    lua_rawgeti(L, a->headers_idx, (int)i);
-    int same = strcmp(item->data, lua_tostring(L, -1)) == 0;
-    lua_pop(L, 1);
-    if (!same) return 0;
-  }
-  if (token) {
-    if (item == NULL || strncmp(item->data, AUTH_PREFIX, sizeof AUTH_PREFIX - 1) != 0 ||
-        strcmp(item->data + sizeof AUTH_PREFIX - 1, token) != 0)
-      return 0;
-    item = item->next;
-  }
-  if (!has_body) return item == NULL;
-  if (item == NULL || strcmp(item->data, EXPECT_NONE) != 0) return 0;
-  item = item->next;
-  if (!a->has_content_type) {
-    if (item == NULL || strcmp(item->data, CONTENT_TYPE_NONE) != 0) return 0;
-    item = item->next;
-  }
-  return item == NULL;
-}
-
-static int build_headers(lua_State *L, hum_transfer *t, const hum_request_args *a, int has_body) {
-  free_headers(t);
-  if (a->headers_idx) {
-    size_t n = hum_rawlen(L, a->headers_idx);
-    for (size_t i = 1; i <= n; i++) {
-      lua_rawgeti(L, a->headers_idx, (int)i);
-      int rc = append_header(t, lua_tostring(L, -1));
-      lua_pop(L, 1);
-      if (rc != 0) return -1;
-    }
-  }
-  const char *token = t->settings->token;
-  if (token) {
-    size_t len = sizeof AUTH_PREFIX - 1 + strlen(token);
-    char *line = malloc(len + 1);
-    if (line == NULL) return -1;
-    memcpy(line, AUTH_PREFIX, sizeof AUTH_PREFIX - 1);
-    strcpy(line + sizeof AUTH_PREFIX - 1, token);
-    int rc = append_header(t, line); /* the list keeps a copy, wiped when the list is freed */
-    wipe(line);
-    free(line);
-    if (rc != 0) return -1;
-  }
-  if (!has_body) return 0;
-  if (append_header(t, EXPECT_NONE) != 0) return -1;
-  if (!a->has_content_type && append_header(t, CONTENT_TYPE_NONE) != 0) return -1;
-  return 0;
-}
-
-/* Readies the transfer for a request checked by hum_check_request. Allocates no Lua memory (the header
- * strings were checked to be strings already), so no collection can run in between. Returns 0, or -1 when
- * memory ran out. With copy_body, libcurl keeps its own copy of the body, for transfers that outlive the
- * call; otherwise the Lua string on the stack must stay alive until the transfer is done. */
-int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *a, int copy_body) {
-  int is_get = strcmp(a->method, "GET") == 0;
-  int is_head = strcmp(a->method, "HEAD") == 0;
-  int is_post = strcmp(a->method, "POST") == 0;
-  /* POST, PUT and PATCH always carry a body, if an empty one, so the server sees Content-Length: 0. */
-  int has_body = !is_get && !is_head &&
-                 (a->body != NULL || is_post || strcmp(a->method, "PUT") == 0 || strcmp(a->method, "PATCH") == 0);
-  hum_transfer_clear(t);
-  if (!headers_unchanged(L, t, a, has_body) && build_headers(L, t, a, has_body) != 0) {
-    free_headers(t);
-    return -1;
-  }
-
-  CURL *e = t->easy;
-  /* A GET after a GET changes only what every request sets below; anything else starts from a clean
-   * handle. (curl_easy_reset and the settings cost about as much as the rest of a small request.) */
-  if (!(t->configured && is_get)) {
-    curl_easy_reset(e);
-    apply_settings(t);
-  }
-  t->configured = is_get;
-  curl_easy_setopt(e, CURLOPT_URL, a->url);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, a->timeout_ms);
-  if (is_get) {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  } else if (is_head) {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0); /* no body comes, whatever its length */
-  } else {
-    if (!is_post) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, a->method);
-    if (has_body) {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)a->body_len);
-      if (copy_body) {
-        if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, a->body ? a->body : "") != CURLE_OK) return -1;
-      } else {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, a->body ? a->body : "");
-      }
-    }
-  }
-  /* libcurl sends a request again, unasked, when a reused connection turns out to have died before any
-   * answer. A request that must never arrive twice (not idempotent, no Idempotency-Key) therefore gets a
-   * connection of its own, which libcurl has no reason to retry on. */
-  static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", NULL};
-  int repeatable = a->has_idempotency_key;
-  for (int i = 0; idempotent[i] && !repeatable; i++) repeatable = strcmp(a->method, idempotent[i]) == 0;
-  if (!repeatable) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-  /* Over TLS, where HTTP/2 is negotiated, wait to multiplex on a connection being made rather than open
-   * another. Plain http stays HTTP/1.1, where waiting would only queue requests behind each other. */
-  if (t->settings->http2)
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, strncmp(a->url, "https://", 8) == 0 ? 1L : 0L);
-  return 0;
-}
-
-static const char *error_kind(CURLcode rc, const hum_transfer *t) {
-  if (t->too_large) return "too_large";
-  if (t->head_full) return "too_large";
-  if (t->out_of_memory) return "memory";
-  switch (rc) {
-  case CURLE_OPERATION_TIMEDOUT: return "timeout";
-  case CURLE_COULDNT_CONNECT: return "connect";
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_RESOLVE_PROXY: return "resolve";
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CIPHER:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_ENGINE_NOTFOUND:
-  case CURLE_SSL_ENGINE_SETFAILED:
-  case CURLE_SSL_ENGINE_INITFAILED:
-  case CURLE_SSL_SHUTDOWN_FAILED:
-  case CURLE_SSL_CRL_BADFILE:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-  case CURLE_SSL_CLIENTCERT:
-  case CURLE_USE_SSL_FAILED: return "tls";
-  case CURLE_FILESIZE_EXCEEDED: return "too_large";
-  case CURLE_ABORTED_BY_CALLBACK: return "aborted";
-  case CURLE_UNSUPPORTED_PROTOCOL: return "protocol";
-  case CURLE_URL_MALFORMAT: return "url";
-  case CURLE_OUT_OF_MEMORY:
-    /* libcurl answers a single header line over its own limit (100 KB) with this code. */
-    return t->body.len == 0 && t->got_bytes ? "too_large" : "memory";
-  case CURLE_BAD_CONTENT_ENCODING: return "encoding";
-  case CURLE_PARTIAL_FILE: return "partial";
-  case CURLE_GOT_NOTHING:
-  case CURLE_SEND_ERROR:
-  case CURLE_RECV_ERROR:
-    /* Dropped before the server said anything: the request may not have been processed. After the first
-     * response byte it was, and the answer was cut short. */
-    return t->got_bytes ? "partial" : "reset";
-  case CURLE_WEIRD_SERVER_REPLY:
-  case CURLE_HTTP2:
-  case CURLE_HTTP2_STREAM: return "protocol";
-  default: return "network";
-  }
-}
-
-/* Pushes nil, message, kind for a failed transfer. */
-static int push_failure(lua_State *L, CURLcode rc, const hum_transfer *t) {
-  lua_pushnil(L);
-  if (t->too_large || rc == CURLE_FILESIZE_EXCEEDED)
-    lua_pushfstring(L, "response body exceeds max_body (%f bytes)", (lua_Number)t->settings->max_body);
-  else if (t->head_full)
-    lua_pushfstring(L, "response headers exceed %f bytes", (lua_Number)t->head.limit);
-  else if (rc == CURLE_OUT_OF_MEMORY && t->body.len == 0 && t->got_bytes)
-    lua_pushliteral(L, "a response header line is longer than libcurl accepts");
-  else if (t->errbuf[0])
-    lua_pushstring(L, t->errbuf);
-  else
-    lua_pushstring(L, curl_easy_strerror(rc));
-  lua_pushstring(L, error_kind(rc, t));
-  return 3;
-}
-
-/* Pushes the packed header block as a table: name -> value, or name -> { values... } when repeated. */
-static void push_headers(lua_State *L, const hum_buffer *head) {
-  lua_newtable(L);
-  size_t pos = 0;
-  while (pos < head->len) {
-    const char *name = head->data + pos;
-    size_t name_len = strlen(name);
-    const char *value = name + name_len + 1;
-    size_t value_len = strlen(value);
-    pos += name_len + value_len + 2;
-    lua_pushlstring(L, name, name_len);
-    lua_pushvalue(L, -1);
-    lua_rawget(L, -3);
-    int existing = lua_type(L, -1);
-    if (existing == LUA_TNIL) {
-      lua_pop(L, 1);
-      lua_pushlstring(L, value, value_len);
-      lua_rawset(L, -3);
-    } else if (existing == LUA_TSTRING) {
-      lua_createtable(L, 2, 0);
-      lua_insert(L, -2);
-      lua_rawseti(L, -2, 1);
-      lua_pushlstring(L, value, value_len);
-      lua_rawseti(L, -2, 2);
-      lua_rawset(L, -3);
-    } else {
-      int n = (int)hum_rawlen(L, -1);
-      lua_pushlstring(L, value, value_len);
-      lua_rawseti(L, -2, n + 1);
-      lua_pop(L, 2);
-    }
-  }
-}
-
-static void set_time_field(lua_State *L, CURL *e, CURLINFO what, const char *field) {
-  curl_off_t us = 0;
-  curl_easy_getinfo(e, what, &us);
-  lua_pushnumber(L, (lua_Number)us / 1e6);
-  lua_setfield(L, -2, field);
-}
-
-static void push_trace(lua_State *L, const hum_transfer *t) {
-  lua_pushlstring(L, t->trace.data ? t->trace.data : "", t->trace.len);
-}
-
-static void push_info(lua_State *L, const hum_transfer *t) {
-  lua_createtable(L, 0, 6);
-  set_time_field(L, t->easy, CURLINFO_TOTAL_TIME_T, "total");
-  set_time_field(L, t->easy, CURLINFO_CONNECT_TIME_T, "connect");
-  set_time_field(L, t->easy, CURLINFO_APPCONNECT_TIME_T, "tls");
-  set_time_field(L, t->easy, CURLINFO_STARTTRANSFER_TIME_T, "first_byte");
-  long version = 0;
-  curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version);
-  lua_pushstring(L, version == CURL_HTTP_VERSION_2_0   ? "2"
-                    : version == CURL_HTTP_VERSION_1_0 ? "1.0"
-                                                       : "1.1");
-  lua_setfield(L, -2, "http_version");
-  if (t->settings->trace) {
-    push_trace(L, t);
-    lua_setfield(L, -2, "trace");
-  }
-}
-
-/* Pushes a finished transfer's results: status, headers, body, info; or nil, message, kind and, when
- * tracing, the trace. Returns how many values it pushed. The session must be entered: pushing allocates. */
-int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc) {
-  if (rc != CURLE_OK) {
-    int n = push_failure(L, rc, t);
-    if (t->settings->trace) {
-      push_trace(L, t);
-      n++;
-    }
-    return n;
-  }
-  long status = 0;
-  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-  lua_pushinteger(L, (lua_Integer)status);
-  push_headers(L, &t->head);
-  lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
-  push_info(L, t);
-  return 4;
-}
-
 /* ---- the userdata ----------------------------------------------------------------------------------------
  */
 
@@ -600,24 +186,55 @@ static void session_free(hum_session *s) {
   s->closed = 1;
   if (s->freed) return;
   s->freed = 1;
-  hum_multi_free(s);
+  hum_multi_free(s->multi);
+  s->multi = NULL;
   hum_transfer_free(&s->transfer);
   if (s->share) curl_share_cleanup(s->share); /* after every handle that used it */
   s->share = NULL;
   settings_free(&s->settings);
 }
 
-/* For a method's body: the session at index 1, marked busy so that a close() from a __gc run by the
- * method's own allocations waits until hum_session_leave. Raises when the session is closed. */
-hum_session *hum_session_enter(lua_State *L) {
+/* The session at index 1, open and not inside another method's work. Raises otherwise, changing nothing. A
+ * method entered again while busy can only be a finalizer run by that work's allocations: it would change
+ * the lists the work is reading. */
+static hum_session *check_open(lua_State *L) {
   hum_session *s = luaL_checkudata(L, 1, HUM_SESSION_MT);
   if (s->closed) luaL_error(L, "attempt to use a closed session");
-  s->busy++;
+  if (s->busy) luaL_error(L, "attempt to use a session from a finalizer run inside one of its methods");
   return s;
 }
 
-void hum_session_leave(hum_session *s) {
-  if (--s->busy == 0 && s->close_pending) session_free(s);
+/* Runs `work` on the stack as it is (the session at 1 and the method's arguments) under lua_pcall, with the
+ * session busy meanwhile, and returns what `work` returned. The mark comes off on every path, then a close()
+ * that came meanwhile takes effect, then an error `work` raised goes on. Everything that may raise before
+ * the mark is set (checking, lua_pushcfunction) is done first. */
+static int call_busy(lua_State *L, hum_session *s, lua_CFunction work) {
+  int nargs = lua_gettop(L);
+  lua_pushcfunction(L, work);
+  lua_insert(L, 1);
+  s->busy = 1;
+  int status = lua_pcall(L, nargs, LUA_MULTRET, 0);
+  s->busy = 0;
+  if (s->close_pending) session_free(s);
+  if (status != 0) return lua_error(L);
+  return lua_gettop(L);
+}
+
+/* The checked arguments of request and start travel to the work as a light userdata at index 7. */
+#define ARGS_INDEX 7
+
+static int request_work(lua_State *L) {
+  hum_session *s = lua_touserdata(L, 1);
+  const hum_request_args *a = lua_touserdata(L, ARGS_INDEX);
+  hum_transfer *t = &s->transfer;
+  if (hum_transfer_prepare(L, t, a, 0) != 0) {
+    hum_transfer_clear(t);
+    return luaL_error(L, "not enough memory");
+  }
+  CURLcode rc = curl_easy_perform(t->easy); /* the body string stays on the stack until here */
+  int n = hum_transfer_push(L, t, rc);
+  hum_transfer_clear(t); /* after every value is pushed */
+  return n;
 }
 
 /* session:request(method, url, headers, body, timeout)
@@ -625,19 +242,10 @@ void hum_session_leave(hum_session *s) {
 static int session_request(lua_State *L) {
   lua_settop(L, 6);
   hum_request_args a;
-  hum_check_request(L, 2, &a);
-  hum_session *s = hum_session_enter(L);
-  hum_transfer *t = &s->transfer;
-  if (hum_transfer_prepare(L, t, &a, 0) != 0) {
-    hum_transfer_clear(t);
-    hum_session_leave(s);
-    return luaL_error(L, "not enough memory");
-  }
-  CURLcode rc = curl_easy_perform(t->easy); /* the body string stays on the stack until here */
-  int n = hum_transfer_push(L, t, rc);
-  hum_transfer_clear(t);
-  hum_session_leave(s);
-  return n;
+  check_request(L, 2, &a);
+  hum_session *s = check_open(L);
+  lua_pushlightuserdata(L, &a);
+  return call_busy(L, s, request_work);
 }
 
 /* close() and __close: free now, or when the method running on the session ends. */
@@ -667,17 +275,14 @@ static int session_tostring(lua_State *L) {
   return 1;
 }
 
-/* session:redact(text) -> text with every occurrence of the token masked. The Lua layer runs what a server
- * sent back through this before putting it in an error, in case the server echoed the token. */
-static int session_redact(lua_State *L) {
+static int redact_work(lua_State *L) {
+  hum_session *s = lua_touserdata(L, 1);
   size_t len;
-  const char *text = luaL_checklstring(L, 2, &len);
-  lua_settop(L, 2);
-  hum_session *s = hum_session_enter(L);
+  const char *text = lua_tolstring(L, 2, &len);
   const char *token = s->settings.token;
   size_t token_len = token ? strlen(token) : 0;
   if (token_len == 0 || len < token_len) {
-    hum_session_leave(s);
+    lua_settop(L, 2);
     return 1;
   }
   luaL_Buffer b;
@@ -695,13 +300,133 @@ static int session_redact(lua_State *L) {
   }
   luaL_addlstring(&b, text + start, len - start);
   luaL_pushresult(&b);
-  hum_session_leave(s);
   return 1;
+}
+
+/* session:redact(text) -> text with every occurrence of the token masked. The Lua layer runs what a server
+ * sent back through this before putting it in an error, in case the server echoed the token. */
+static int session_redact(lua_State *L) {
+  luaL_checkstring(L, 2);
+  lua_settop(L, 2);
+  hum_session *s = check_open(L);
+  return call_busy(L, s, redact_work);
 }
 
 static int session_is_closed(lua_State *L) {
   hum_session *s = luaL_checkudata(L, 1, HUM_SESSION_MT);
   lua_pushboolean(L, s->closed);
+  return 1;
+}
+
+/* ---- many at once: the multi's methods --------------------------------------------------------------- */
+
+/* session:start(method, url, headers, body, timeout) -> id   |   nil, message, kind
+ * Starts a transfer on the multi handle; it makes progress when act() or wait() runs. Allocates no Lua
+ * memory while it changes C state, so it needs no busy mark. */
+static int session_start(lua_State *L) {
+  lua_settop(L, 6);
+  hum_request_args a;
+  check_request(L, 2, &a);
+  hum_session *s = check_open(L);
+  const char *failure = "could not create a libcurl handle";
+  lua_Integer id = 0;
+  if (s->multi == NULL) s->multi = hum_multi_new(&s->settings, s->share);
+  if (s->multi) id = hum_multi_start(L, s->multi, &a, &failure);
+  if (id == 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, failure);
+    lua_pushliteral(L, "memory");
+    return 3;
+  }
+  lua_pushinteger(L, id);
+  return 1;
+}
+
+/* session:act([fd, readable, writable]) -> transfers still running
+ * Tells libcurl a watched socket is ready, or with no socket that its timer has run out. */
+static int session_act(lua_State *L) {
+  int has_fd = !lua_isnoneornil(L, 2);
+  curl_socket_t fd = has_fd ? (curl_socket_t)luaL_checkinteger(L, 2) : CURL_SOCKET_TIMEOUT;
+  int events = (lua_toboolean(L, 3) ? CURL_CSELECT_IN : 0) | (lua_toboolean(L, 4) ? CURL_CSELECT_OUT : 0);
+  hum_session *s = check_open(L);
+  if (s->multi) hum_multi_act(s->multi, fd, has_fd ? events : 0);
+  lua_pushinteger(L, s->multi ? (lua_Integer)hum_multi_running(s->multi) : 0);
+  return 1;
+}
+
+/* session:timer() -> seconds until libcurl wants act() without a socket, or nil for no timer. */
+static int session_timer(lua_State *L) {
+  hum_session *s = check_open(L);
+  long ms = s->multi ? hum_multi_timeout_ms(s->multi) : -1;
+  if (ms < 0)
+    lua_pushnil(L);
+  else
+    lua_pushnumber(L, (lua_Number)ms / 1000.0);
+  return 1;
+}
+
+static int watched_work(lua_State *L) {
+  hum_session *s = lua_touserdata(L, 1);
+  if (s->multi)
+    hum_multi_push_watched(L, s->multi);
+  else
+    lua_newtable(L);
+  return 1;
+}
+
+/* session:watched() -> { [fd] = { what = "in"|"out"|"inout", gen = n } }
+ * The sockets libcurl wants watched now. A new `gen` for a descriptor means a new socket behind that number.
+ */
+static int session_watched(lua_State *L) {
+  lua_settop(L, 1);
+  hum_session *s = check_open(L);
+  return call_busy(L, s, watched_work);
+}
+
+static int completed_work(lua_State *L) {
+  hum_session *s = lua_touserdata(L, 1);
+  if (s->multi == NULL) {
+    lua_newtable(L);
+    return 1;
+  }
+  int count = hum_multi_push_completed(L, s->multi);
+  hum_multi_drop_completed(s->multi, count); /* only once every result is a Lua value */
+  return 1;
+}
+
+/* session:completed() -> { { id, status, headers, body, info }, { id, nil, message, kind [, trace] }, ... }
+ * Hands over every finished transfer, in the order they finished. */
+static int session_completed(lua_State *L) {
+  lua_settop(L, 1);
+  hum_session *s = check_open(L);
+  return call_busy(L, s, completed_work);
+}
+
+/* session:cancel(id) -> true when the transfer was still there (running or finished but not collected). */
+static int session_cancel(lua_State *L) {
+  lua_Integer id = luaL_checkinteger(L, 2);
+  hum_session *s = check_open(L);
+  lua_pushboolean(L, s->multi ? hum_multi_cancel(s->multi, id) : 0);
+  return 1;
+}
+
+/* session:pending() -> transfers started and not yet handed over by completed(). */
+static int session_pending(lua_State *L) {
+  hum_session *s = check_open(L);
+  lua_pushinteger(L, s->multi ? (lua_Integer)hum_multi_pending(s->multi) : 0);
+  return 1;
+}
+
+/* session:wait([seconds]) -> transfers still running
+ * The event loop for plain scripts: waits up to `seconds` (1 by default) for a watched socket or libcurl's
+ * timer, then acts on what is ready. Returns at once when nothing runs. */
+static int session_wait(lua_State *L) {
+  lua_Number max = luaL_optnumber(L, 2, 1.0);
+  if (!(max >= 0)) luaL_argerror(L, 2, "must be a non-negative number");
+  if (max > 3600) max = 3600;
+  hum_session *s = check_open(L);
+  if (s->multi) hum_multi_wait(s->multi, (double)max);
+  lua_pushinteger(L, s->multi ? (lua_Integer)hum_multi_running(s->multi) : 0);
   return 1;
 }
 
@@ -719,7 +444,7 @@ int hum_session_new(lua_State *L) {
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   }
-  if (!hum_transfer_init(&s->transfer, s)) {
+  if (!hum_transfer_init(&s->transfer, &s->settings, s->share)) {
     lua_pushnil(L);
     lua_pushliteral(L, "could not create a libcurl handle");
     lua_pushliteral(L, "memory");
@@ -733,6 +458,14 @@ static const luaL_Reg session_methods[] = {
     {"close", session_close},
     {"redact", session_redact},
     {"is_closed", session_is_closed},
+    {"start", session_start},
+    {"act", session_act},
+    {"timer", session_timer},
+    {"watched", session_watched},
+    {"completed", session_completed},
+    {"cancel", session_cancel},
+    {"pending", session_pending},
+    {"wait", session_wait},
     {NULL, NULL},
 };
 
@@ -748,7 +481,6 @@ void hum_session_register(lua_State *L) {
   hum_setfuncs(L, session_meta);
   lua_newtable(L);
   hum_setfuncs(L, session_methods);
-  hum_multi_register(L);
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "humanitec.core.session");
   lua_setfield(L, -2, "__name");
