@@ -6,16 +6,16 @@
 #                        step; installs nothing, says which package to install when headers are missing
 #   make demo            install what is missing, build, run examples/deploy.lua against the local simulator
 #   make lint            luacheck, cppcheck, and a -Werror build
-#   make generate        rebuild lua/humanitec/operations.lua and its docs from the OpenAPI spec
-#   make score-schema    rebuild lua/humanitec/score/schema.lua from the Score schema ($(SCORE_SCHEMA))
+#   make generate        rebuild lua/humanitec/operations.lua, types.lua and docs/operations.md from api/openapi.json
+#   make score-schema    rebuild lua/humanitec/score/schema.lua from api/score-v1b1.json
+#   make facts           refresh api/openapi.json, the facts-only copy of the upstream OpenAPI spec (SPEC=...)
+#   make score-facts     refresh api/score-v1b1.json, the facts-only copy of the Score schema (SCORE=...)
 #   make asan            the whole suite against the core built with AddressSanitizer and UBSan (lua5.4)
 #   make valgrind        the whole suite under valgrind: no memory errors, no leaks from the core
 #   make soak            100 000 requests on one client; resident memory must grow by less than 2 MB
 #   make bench           this SDK against libcurl and its peers, side by side (bench/run; results in bench/results)
 #   make fuzz            each libFuzzer harness for FUZZ_SECONDS (60); the corpora live in csrc/fuzz/corpus
 LUA ?= lua5.4
-SPEC ?= ../shared/humanitec/openapi.json
-SCORE_SCHEMA ?= ../shared/score/score-v1b1.json
 
 # pkg-config names the LuaJIT headers "luajit"; the others by the interpreter's name. Recursive (=) so the
 # shell calls run when a recipe needs them, after tools/deps has installed pkg-config and the headers.
@@ -35,7 +35,8 @@ HEADERS = $(wildcard csrc/*.h)
 BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
 
-.PHONY: all build nvim deps test test-one demo lint generate score-schema clean asan asan-short valgrind soak fuzz fuzz-replay bench
+.PHONY: all build nvim deps test test-one demo lint generate score-schema facts score-facts clean asan asan-short \
+  valgrind soak fuzz fuzz-replay bench
 
 all: build
 
@@ -126,11 +127,21 @@ bench:
 	@tools/deps bench
 	bench/run
 
+# The project reads the API and the Score schema only from its facts-only copies under api/. Only refreshing
+# those copies needs upstream, which these two targets take from beside the checkout unless told otherwise.
 generate:
-	lua5.4 tools/gen-operations.lua $(SPEC)
+	lua5.4 tools/gen-operations.lua api/openapi.json
+
+facts: SPEC ?= ../shared/humanitec/openapi.json
+facts:
+	lua5.4 tools/facts.lua openapi $(SPEC) api/openapi.json
+
+score-facts: SCORE ?= ../shared/score/score-v1b1.json
+score-facts:
+	lua5.4 tools/facts.lua jsonschema $(SCORE) api/score-v1b1.json
 
 score-schema:
-	lua5.4 tools/gen-score-schema.lua $(SCORE_SCHEMA)
+	lua5.4 tools/gen-score-schema.lua api/score-v1b1.json
 
 clean:
 	rm -rf build lua/humanitec/core.so

@@ -1,23 +1,25 @@
 -- The contract suite: every operation of Humanitec's OpenAPI spec, called through its generated method against
--- Prism (@stoplight/prism-cli) mocking that spec on loopback. Inputs are made from the spec's own schemas
--- (spec/support/contract/). For each operation Prism must report no request violation (no `sl-violations`
--- entry whose location starts with "request") and the response must decode; what Prism itself cannot check is
--- named with the reason. Set HUMANITEC_CONTRACT_VERBOSE=1 to see Prism's complaints about its own responses.
+-- Prism (@stoplight/prism-cli) mocking the project's facts-only copy of that spec (api/openapi.json) on
+-- loopback. Inputs are made from the spec's own schemas (spec/support/contract/). For each operation Prism must
+-- report no request violation (no `sl-violations` entry whose location starts with "request") and the response
+-- must decode; what Prism itself cannot check is named with the reason. Set HUMANITEC_CONTRACT_VERBOSE=1 to
+-- see Prism's complaints about its own responses.
 local humanitec = require "humanitec"
+local json = require "humanitec.json"
 local operations = require "humanitec.operations"
 local cases_mod = require "support.contract.cases"
 local prism_mod = require "support.contract.prism"
 local schema_mod = require "support.contract.schema"
 local verdict = require "support.contract.verdict"
 
-local SPEC = "../shared/humanitec/openapi.json"
+local SPEC = "api/openapi.json" -- made by `make facts`; relative to the repository root, where busted runs
 local ORG = "sample-org" -- matches both orgId patterns of the spec
 local VERBOSE = os.getenv("HUMANITEC_CONTRACT_VERBOSE") == "1"
 
 local function skip_reason()
   local f = io.open(SPEC, "r")
   if not f then
-    return "the OpenAPI spec is not at " .. SPEC .. " (the contract suite reads it from beside the repository)"
+    return "the OpenAPI facts are not at " .. SPEC .. " (run the suite from the repository root)"
   end
   f:close()
   if not prism_mod.installed() then
@@ -34,6 +36,8 @@ describe("contract with the OpenAPI spec (Prism)", function()
   end
 
   local document = assert(cases_mod.load(SPEC))
+  cases_mod.mockable(document)
+  local mocked = os.tmpname() -- what Prism mocks: the facts, made mockable
   local cases, missing, unknown = cases_mod.build(document, operations.operations)
   local total = #cases_mod.spec_operations(document)
   local gen = schema_mod.new(document)
@@ -43,7 +47,11 @@ describe("contract with the OpenAPI spec (Prism)", function()
 
   setup(function()
     local err
-    server, err = prism_mod.start(SPEC, { wait_seconds = 60 })
+    local mock_text = json.encode(document)
+    local f = assert(io.open(mocked, "wb"))
+    f:write(mock_text)
+    f:close()
+    server, err = prism_mod.start(mocked, { wait_seconds = 60 })
     assert(server, err)
     client = humanitec.new {
       url = server.url, token = "contract-token", org = ORG, config_file = "/dev/null", timeout = 30,
@@ -54,6 +62,7 @@ describe("contract with the OpenAPI spec (Prism)", function()
   teardown(function()
     if client then client:close() end
     if server then server.stop() end
+    os.remove(mocked)
   end)
 
   it("has a generated method for every operation of the spec, and none the spec lacks", function()

@@ -113,6 +113,32 @@ local function parameter_value(gen, param, spec_op)
   return gen:sample(schema, param.name)
 end
 
+--- Makes `document` (the facts-only copy, api/openapi.json) something Prism mocks well, in place:
+--- * every path and query parameter without an `example` gets the value the suite sends: before Prism says it
+---   listens it makes an example URL for each operation, and for a parameter without an example it runs a
+---   random generator that takes minutes on some of the spec's patterns;
+--- * every response gets the empty `description` OpenAPI requires (Prism's reader skips a response that has
+---   none and no content or headers, so a 204 would vanish), and the document the `info.title` it requires.
+function M.mockable(document)
+  local gen = schema_mod.new(document)
+  document.info = document.info or {}
+  document.info.title = document.info.title or ""
+  for _, spec_op in ipairs(M.spec_operations(document)) do
+    for _, list in ipairs({ spec_op.item.parameters or {}, spec_op.operation.parameters or {} }) do
+      for _, p in ipairs(list) do
+        local param = gen:resolve(p)
+        if (param["in"] == "path" or param["in"] == "query") and param.example == nil then
+          param.example = parameter_value(gen, param, spec_op)
+        end
+      end
+    end
+    for _, r in pairs(spec_op.operation.responses or {}) do
+      local response = gen:resolve(r)
+      response.description = response.description or ""
+    end
+  end
+end
+
 --- The cases, one per operation of `operations` (humanitec.operations.operations), in name order. Each is
 --- { name, op, spec_op, spec_params, calls = { { label, params, value? }, ... } } (`spec_params` the spec's
 --- parameters, resolved; `label` the request's media type or "no body"; `value` the value behind a YAML text)
