@@ -1,5 +1,5 @@
--- Sourced from the runtimepath at startup (or by the plugin manager): the rule that the core comes from this
--- plugin's own folder, never from LUA_CPATH. Everything else loads on first use.
+-- Sourced from the runtimepath at startup (or by the plugin manager): the :Humanitec command, and the rule that
+-- the core comes from this plugin's own folder, never from LUA_CPATH. Everything else loads on first use.
 if vim.g.loaded_humanitec then return end
 vim.g.loaded_humanitec = true
 
@@ -9,3 +9,13 @@ package.preload["humanitec.core"] = function()
   if not core then error("humanitec: " .. err, 0) end
   return core
 end
+
+vim.api.nvim_create_user_command("Humanitec", function(cmd)
+  require("humanitec.nvim.commands").run(cmd.fargs)
+end, {
+  nargs = "*",
+  desc = "Humanitec: org, app, env, show, deployments, deployment <id>, deploy [comment], cancel",
+  complete = function(lead, line)
+    return require("humanitec.nvim.commands").complete(lead, line)
+  end,
+})

@@ -47,6 +47,36 @@ function M.load_core()
   return core
 end
 
+-- Where LuaJIT finds C modules: package.cpath without the entries for other Lua versions (a LUA_CPATH for 5.4
+-- replaces LuaJIT's defaults), then the usual Lua 5.1 folders.
+local function luajit_cpath()
+  local entries = {}
+  for entry in package.cpath:gmatch("[^;]+") do
+    if not entry:find("5%.[234]") then entries[#entries + 1] = entry end
+  end
+  local dirs = { "/usr/local/lib/lua/5.1", "/usr/lib/lua/5.1", "/opt/homebrew/lib/lua/5.1" }
+  for _, dir in ipairs(vim.fn.glob("/usr/lib/*/lua/5.1", false, true)) do dirs[#dirs + 1] = dir end
+  for _, dir in ipairs(dirs) do entries[#entries + 1] = dir .. "/?.so" end
+  return table.concat(entries, ";")
+end
+
+--- Loads a C module the SDK needs besides its core (lyaml's `yaml`, for Score) from LuaJIT's folders only,
+--- never from a LUA_CPATH entry for another Lua. Returns the module, or nil and a message.
+---@param name string
+---@return any module
+---@return string? err
+function M.require_native(name)
+  if package.loaded[name] ~= nil then return package.loaded[name] end
+  local path = package.searchpath(name, luajit_cpath())
+  if not path then return nil, ("no %s module for LuaJIT (Lua 5.1) is installed"):format(name) end
+  local open, err = package.loadlib(path, "luaopen_" .. name:gsub("%.", "_"))
+  if not open then return nil, ("cannot load %s: %s"):format(path, tostring(err)) end
+  local ok, mod = pcall(open, name)
+  if not ok then return nil, ("%s: %s"):format(path, tostring(mod)) end
+  package.loaded[name] = mod
+  return mod
+end
+
 --- Configures the plugin. `opts.client` is passed to humanitec.new (url, token, timeout, ca_file, ...; the
 --- token is better left to HUMANITEC_TOKEN or humctl's ~/.humctl); `opts.org`, `opts.app`, `opts.env` preselect;
 --- `opts.poll_interval` is the seconds between deployment status checks (2); `opts.schema = false` leaves

@@ -1,0 +1,343 @@
+-- :Humanitec in headless Neovim against the simulator, with the plugin installed as a plugin manager installs
+-- it: the pickers (through vim.ui.select) and completion, show, deployments and one deployment with its errors,
+-- deploy of a delta buffer and of a score.yaml, cancellation from the command and by closing the buffer. While
+-- requests are in flight a 5 ms timer measures how long the editor's loop ever went without running it.
+local helpers = require "support.helpers"
+local nvim = require "support.nvim"
+local humanitec = require "humanitec"
+
+local have_nvim = helpers.have("nvim")
+local q = helpers.shell_quote
+
+-- Loaded before each script: notifications and picker calls are recorded, a loop monitor, a result writer.
+local PRELUDE = [[
+  local notes, picks = {}, {}
+  local records = 0
+  vim.notify = function(msg, level, opts)
+    records = records + 1
+    notes[#notes + 1] = { msg = msg, level = level, replace = opts and opts.replace or nil, record = records }
+    return records -- as nvim-notify does: a record to replace
+  end
+  -- The picker answers with the item whose id is in WANT (a queue), and records what it was shown.
+  local want = {}
+  vim.ui.select = function(items, opts, on_choice)
+    local shown = {}
+    for i, item in ipairs(items) do shown[i] = opts.format_item(item) end
+    picks[#picks + 1] = { prompt = opts.prompt, items = shown }
+    local id = table.remove(want, 1)
+    for _, item in ipairs(items) do
+      if item.id == id then return on_choice(item) end
+    end
+    on_choice(nil)
+  end
+  local hnvim = require "humanitec.nvim"
+  hnvim.setup { poll_interval = 0.2 }
+  -- Loading the SDK's modules and making the client happen once, before the first request: the monitor
+  -- starts after them and measures the loop while requests are in flight.
+  local uv = vim.uv or vim.loop
+  local loaded_at = uv.hrtime()
+  assert(hnvim.client())
+  require "humanitec.nvim.commands"
+  require("humanitec.calls").find("get_environment")
+  local load_ms = (uv.hrtime() - loaded_at) / 1e6
+  local maxgap, last = 0, uv.hrtime()
+  local monitor = uv.new_timer()
+  monitor:start(5, 5, function()
+    local now = uv.hrtime()
+    maxgap = math.max(maxgap, (now - last) / 1e6)
+    last = now
+  end)
+  local function wait(fn, ms) return vim.wait(ms or 10000, fn, 5) end
+  local function lines(buf) return vim.api.nvim_buf_get_lines(buf or 0, 0, -1, false) end
+  local function last_note() return notes[#notes] and notes[#notes].msg or "" end
+  local r = { notes = notes, picks = picks }
+  local function finish()
+    monitor:close()
+    r.maxgap, r.load_ms = maxgap, load_ms
+    local f = assert(io.open(os.getenv("RESULT"), "w"))
+    f:write(vim.json.encode(r))
+    f:close()
+  end
+]]
+
+local function script(body)
+  return PRELUDE .. "local ok, err = pcall(function()\n" .. body .. "\nend)\nr.error = not ok and tostring(err) or nil\n"
+    .. "finish()\n"
+end
+
+-- The notification texts, one per line.
+local function note_text(result)
+  local out = {}
+  for _, n in ipairs(result.notes) do out[#out + 1] = n.msg end
+  return table.concat(out, "\n")
+end
+
+describe(":Humanitec in Neovim", function()
+  local root, plugin, sim, client, control
+  local first_id, failed_id
+  local worst_gap, worst_load = 0, 0
+
+  setup(function()
+    if not have_nvim then return end
+    root = nvim.temp_dir()
+    plugin = nvim.install(root)
+    sim = helpers.start_server("bin/humanitec-sim", { "--port", "0", "--org", "acme", "--token", "tok",
+      "--control", "--latency", "50", "--deploy-seconds", "0.5" })
+    client = humanitec.new { url = sim.url, token = "tok", org = "acme", config_file = "/dev/null" }
+    control = humanitec.new { url = sim.url, token = false, config_file = "/dev/null" }
+    -- An application with two environments, values (one secret), and two deployments: one that succeeded,
+    -- then one that failed.
+    assert(client:post("/orgs/acme/apps", { id = "web", name = "Web" }))
+    assert(client:post("/orgs/acme/apps/web/envs", { id = "production", name = "Production", type = "development" }))
+    assert(client:post("/orgs/acme/apps/web/values", { key = "API_URL", value = "https://api.example", description = "" }))
+    assert(client:post("/orgs/acme/apps/web/values", { key = "DB_PASSWORD", value = "hunter2", is_secret = true,
+      description = "" }))
+    local function deploy(comment)
+      local delta = assert(client:post("/orgs/acme/apps/web/deltas", {
+        metadata = { env_id = "development" },
+        modules = { add = { api = { profile = "humanitec/default-module",
+          spec = { containers = { main = { image = "registry.example/api:1" } } } } } },
+      }))
+      local d = assert(client:post("/orgs/acme/apps/web/envs/development/deploys",
+        { delta_id = type(delta) == "string" and delta or delta.id, comment = comment }))
+      for _ = 1, 200 do
+        local now = assert(client:get("/orgs/acme/apps/web/envs/development/deploys/" .. d.id))
+        if now.status ~= "pending" and now.status ~= "in progress" then return d.id end
+        require("humanitec.core").sleep(0.05)
+      end
+      error("deployment " .. d.id .. " did not end")
+    end
+    first_id = deploy("first")
+    assert(control:post("/_sim/fail-next-deployment", { app = "web", env = "development" }))
+    failed_id = deploy("second")
+  end)
+
+  teardown(function()
+    if have_nvim then
+      io.stdout:write(("\n:Humanitec specs: the editor's loop went at most %.1f ms without running with requests "
+        .. "in flight; loading the SDK took up to %.0f ms\n"):format(worst_gap, worst_load))
+    end
+    if client then client:close() end
+    if control then control:close() end
+    if sim then sim.stop() end
+    if root then os.execute("rm -rf " .. q(root)) end
+  end)
+
+  local function run(body, extra)
+    local env = { HUMANITEC_TOKEN = "tok", HUMANITEC_API_PREFIX = sim.url }
+    for k, v in pairs(extra or {}) do env[k] = v end
+    local result, out = nvim.run(root, plugin, script(body), env)
+    assert.is_table(result, out)
+    assert.is_nil(result.error, result.error)
+    worst_gap, worst_load = math.max(worst_gap, result.maxgap), math.max(worst_load, result.load_ms)
+    return result
+  end
+
+  local function skip()
+    if not have_nvim then
+      pending("nvim is not installed")
+      return true
+    end
+  end
+
+  it("picks an org, an app and an environment through vim.ui.select, and completes their ids", function()
+    if skip() then return end
+    local result = run [[
+      r.subcommands = vim.fn.getcompletion("Humanitec ", "cmdline")
+      r.before = vim.fn.getcompletion("Humanitec org ", "cmdline") -- starts a listing for the next <Tab>
+      wait(function() return #vim.fn.getcompletion("Humanitec org ", "cmdline") > 0 end, 5000)
+      r.orgs = vim.fn.getcompletion("Humanitec org ", "cmdline")
+      want = { "acme", "web", "production" }
+      vim.cmd("Humanitec org")
+      wait(function() return hnvim.state.org == "acme" end)
+      vim.cmd("Humanitec app")
+      wait(function() return hnvim.state.app == "web" end)
+      vim.cmd("Humanitec env")
+      wait(function() return hnvim.state.env == "production" end)
+      r.state = vim.deepcopy(hnvim.state)
+      r.envs = vim.fn.getcompletion("Humanitec env d", "cmdline")
+      vim.cmd("Humanitec env development")
+      r.env_given = hnvim.state.env
+      vim.cmd("Humanitec")
+      vim.cmd("Humanitec nonsense")
+    ]]
+    assert.same({ "app", "cancel", "deploy", "deployment", "deployments", "env", "org", "show" }, result.subcommands)
+    assert.same({}, result.before)
+    assert.same({ "acme" }, result.orgs)
+    assert.same({ org = "acme", app = "web", env = "production" }, result.state)
+    assert.same({ "development" }, result.envs)
+    assert.equals("development", result.env_given)
+    assert.equals("Humanitec organization", result.picks[1].prompt)
+    assert.same({ "acme" }, result.picks[1].items)
+    assert.same({ "web (Web)" }, result.picks[2].items)
+    assert.same({ "development (Development)", "production (Production)" }, result.picks[3].items)
+    local text = note_text(result)
+    assert.matches("Humanitec: environment acme/web/production", text)
+    assert.matches("usage: :Humanitec org|app|env|show|deployments|deployment|deploy|cancel", text)
+    assert.equals(4, result.notes[#result.notes].level) -- vim.log.levels.ERROR
+  end)
+
+  it("shows an environment: last deployment, status, modules, values with secrets masked", function()
+    if skip() then return end
+    local result = run [[
+      hnvim.state.org, hnvim.state.app, hnvim.state.env = "acme", "web", "development"
+      vim.cmd("Humanitec show")
+      r.name = vim.api.nvim_buf_get_name(0)
+      r.loading = lines()
+      wait(function() return lines()[1] ~= "Loading ..." end)
+      r.lines = lines()
+      r.modifiable = vim.bo.modifiable
+      r.buftype = vim.bo.buftype
+    ]]
+    assert.matches("humanitec://acme/web/development$", result.name)
+    assert.same({ "Loading ..." }, result.loading)
+    local text = table.concat(result.lines, "\n")
+    assert.matches("Environment development %(app web, org acme%)", text)
+    assert.matches("Last deployment: " .. failed_id, text)
+    assert.matches("Status: failed", text)
+    assert.matches("Comment: second", text)
+    assert.matches("Modules %(1%)\n  api\n    profile: humanitec/default%-module\n    container main: "
+      .. "registry%.example/api:1", text)
+    assert.matches("Values %(2%)\n  API_URL = https://api%.example\n  DB_PASSWORD = %*%*%*%*%*%*%*%* %(secret%)", text)
+    assert.is_nil(text:find("hunter2", 1, true))
+    assert.is_false(result.modifiable)
+    assert.equals("nofile", result.buftype)
+    assert.is_true(result.maxgap < 100, ("the editor's loop stalled for %.1f ms"):format(result.maxgap))
+  end)
+
+  it("lists deployments and opens one with its errors", function()
+    if skip() then return end
+    local result = run(([[
+      hnvim.state.org, hnvim.state.app, hnvim.state.env = "acme", "web", "development"
+      vim.cmd("Humanitec deployments")
+      wait(function() return lines()[1] ~= "Loading ..." end)
+      r.list = lines()
+      for i, line in ipairs(r.list) do
+        if line:find(%q, 1, true) == 1 then vim.api.nvim_win_set_cursor(0, { i, 0 }) end
+      end
+      vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<CR>", true, false, true), "x", false)
+      r.name = vim.api.nvim_buf_get_name(0)
+      wait(function() return lines()[1] ~= "Loading ..." end)
+      r.deployment = lines()
+      r.completion = vim.fn.getcompletion("Humanitec deployment ", "cmdline")
+      vim.cmd("Humanitec deployment " .. %q)
+      wait(function() return lines()[1] ~= "Loading ..." end)
+      r.first = lines()
+    ]]):format(failed_id, first_id))
+    local list = table.concat(result.list, "\n")
+    assert.matches(failed_id .. "  failed       %S+  second", list)
+    assert.matches(first_id .. "  succeeded    %S+  first", list)
+    assert.matches("deployments/" .. failed_id .. "$", result.name)
+    local text = table.concat(result.deployment, "\n")
+    assert.matches("Deployment " .. failed_id .. " of web/development", text)
+    assert.matches("Status: failed", text)
+    assert.matches("Errors %(1%)\n  workload api: Simulated deployment failure %[SIM%-001%]\n    the simulator was told to "
+      .. "fail this deployment", text)
+    table.sort(result.completion)
+    local ids = { first_id, failed_id }
+    table.sort(ids)
+    assert.same(ids, result.completion)
+    assert.matches("Status: succeeded\n.*Errors %(0%)", table.concat(result.first, "\n"))
+    assert.is_true(result.maxgap < 100, ("the editor's loop stalled for %.1f ms"):format(result.maxgap))
+  end)
+
+  it("deploys a delta buffer with progress notifications replaced in place, and a final status", function()
+    if skip() then return end
+    local result = run [[
+      hnvim.state.org, hnvim.state.app, hnvim.state.env = "acme", "web", "production"
+      vim.cmd("edit delta.json")
+      vim.api.nvim_buf_set_lines(0, 0, -1, false, {
+        '{ "modules": { "add": { "worker": { "profile": "humanitec/default-module" } } } }' })
+      vim.cmd("Humanitec deploy release 7")
+      wait(function() return last_note():find("succeeded") or last_note():find("failed") end)
+      r.pending = hnvim.pending()
+    ]]
+    local text = note_text(result)
+    assert.matches("Humanitec: deploying to web/production: creating the delta", text)
+    assert.matches("Humanitec: deployment %x+ to web/production: pending", text)
+    assert.matches("Humanitec: deployment %x+ to web/production succeeded$", text)
+    -- Each progress line replaces the one before it.
+    for i = 2, #result.notes do
+      assert.equals(result.notes[i - 1].record, result.notes[i].replace)
+    end
+    assert.equals(0, result.pending)
+    local deployments = assert(client:get("/orgs/acme/apps/web/envs/production/deploys"))
+    assert.equals("release 7", deployments[1].comment)
+    assert.equals("succeeded", deployments[1].status)
+    assert.is_true(result.maxgap < 100, ("the editor's loop stalled for %.1f ms"):format(result.maxgap))
+  end)
+
+  it("reports a failed deployment with its first error, and refuses a buffer that is not a delta", function()
+    if skip() then return end
+    assert(control:post("/_sim/fail-next-deployment", { app = "web", env = "production" }))
+    local result = run [[
+      hnvim.state.org, hnvim.state.app, hnvim.state.env = "acme", "web", "production"
+      vim.cmd("edit delta.json")
+      vim.api.nvim_buf_set_lines(0, 0, -1, false, { '{ "modules": {} }' })
+      vim.cmd("Humanitec deploy")
+      wait(function() return last_note():find("succeeded") or last_note():find("failed:") end)
+      vim.cmd("enew")
+      vim.api.nvim_buf_set_lines(0, 0, -1, false, { "not json {" })
+      vim.cmd("Humanitec deploy")
+    ]]
+    local failed = result.notes[#result.notes - 1]
+    assert.matches("deployment %x+ to web/production failed: Simulated deployment failure %(:Humanitec deployment %x+%)",
+      failed.msg)
+    assert.equals(4, failed.level) -- vim.log.levels.ERROR
+    assert.matches("the buffer is not a JSON delta", result.notes[#result.notes].msg)
+  end)
+
+  it("checks a score.yaml buffer with humanitec.score before deploying it", function()
+    if skip() then return end
+    local result = run [[
+      hnvim.state.org, hnvim.state.app, hnvim.state.env = "acme", "web", "production"
+      vim.cmd("edit score.yaml")
+      vim.api.nvim_buf_set_lines(0, 0, -1, false, { "apiVersion: score.dev/v1b1", "metadata:", "  name: web",
+        "containers:", "  main:", "    image: 42" })
+      vim.cmd("Humanitec deploy")
+      r.invalid = last_note()
+      vim.api.nvim_buf_set_lines(0, 0, -1, false, { "apiVersion: score.dev/v1b1", "metadata:", "  name: web",
+        "containers:", "  main:", "    image: registry.example/web:1" })
+      vim.cmd("Humanitec deploy")
+      r.valid = last_note()
+    ]]
+    assert.matches("score%.yaml:6", result.invalid)
+    assert.matches("image", result.invalid)
+    assert.matches("valid Score, but this version of humanitec%.score cannot turn it into a delta yet", result.valid)
+  end)
+
+  it("cancels what is in flight with :Humanitec cancel and when the buffer is closed", function()
+    if skip() then return end
+    -- Environment reads take 3 s for a while: long enough to cancel them on the way.
+    assert(control:post("/_sim/inject", { latency = 3, path = "/envs/development$", times = 2 }))
+    local result = run [[
+      hnvim.state.org, hnvim.state.app, hnvim.state.env = "acme", "web", "development"
+      local c = hnvim.client()
+      vim.cmd("Humanitec show")
+      local buf = vim.api.nvim_get_current_buf()
+      r.in_flight = hnvim.pending()
+      vim.cmd("Humanitec cancel")
+      r.cancelled = last_note()
+      r.after_cancel = hnvim.pending()
+      r.requests_after_cancel = c._async and c._async.count
+      vim.wait(300, function() return false end, 5)
+      r.still_loading = lines(buf)
+      vim.cmd("Humanitec show")
+      r.in_flight2 = hnvim.pending()
+      vim.cmd("close") -- the scratch buffer is wiped out with its window
+      r.after_close = hnvim.pending()
+      r.requests_after_close = c._async and c._async.count
+      vim.cmd("Humanitec cancel")
+      r.nothing = last_note()
+    ]]
+    assert.equals(1, result.in_flight)
+    assert.equals("Humanitec: cancelled 1 task", result.cancelled)
+    assert.equals(0, result.after_cancel)
+    assert.equals(0, result.requests_after_cancel)
+    assert.same({ "Loading ..." }, result.still_loading)
+    assert.equals(1, result.in_flight2)
+    assert.equals(0, result.after_close)
+    assert.equals(0, result.requests_after_close)
+    assert.equals("Humanitec: nothing in flight", result.nothing)
+  end)
+end)
