@@ -30,10 +30,14 @@ WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-
 # Never link liblua: the interpreter that loads the module provides its symbols, so one source serves all.
 MODULE_FLAGS = -std=c99 -fPIC -shared -fvisibility=hidden
 
-SOURCES = $(wildcard csrc/*.c)
+# Two modules: humanitec.core (libcurl, and the JSON decoder) and humanitec.jsonc (the JSON decoder alone, so
+# that code which only reads JSON does not load libcurl).
+JSONC_SOURCES = csrc/jdecode.c csrc/jsonc.c
+SOURCES = $(filter-out csrc/jsonc.c,$(wildcard csrc/*.c))
 HEADERS = $(wildcard csrc/*.h)
 BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
+JSONC = $(BUILD)/humanitec/jsonc.so
 
 .PHONY: all build nvim deps test test-one demo lint generate score-schema facts score-facts clean asan asan-short \
   valgrind soak fuzz fuzz-replay bench
@@ -42,11 +46,15 @@ all: build
 
 build:
 	@tools/deps build $(LUA)
-	@$(MAKE) --no-print-directory $(MODULE)
+	@$(MAKE) --no-print-directory $(MODULE) $(JSONC)
 
 $(MODULE): $(SOURCES) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) $(EXTRA_CFLAGS) $(MODULE_FLAGS) $(LUA_CFLAGS) $(CURL_CFLAGS) -o $@ $(SOURCES) $(CURL_LIBS)
+
+$(JSONC): $(JSONC_SOURCES) csrc/jdecode.h csrc/compat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(EXTRA_CFLAGS) $(MODULE_FLAGS) $(LUA_CFLAGS) -o $@ $(JSONC_SOURCES)
 
 # Neovim: no tools/deps here (a plugin manager runs this as the user, without sudo).
 nvim:
@@ -56,10 +64,10 @@ deps:
 	@tools/deps test
 
 test: deps
-	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so
-	@$(MAKE) --no-print-directory LUA=luajit build/luajit/humanitec/core.so
-	@$(MAKE) --no-print-directory LUA=lua5.1 build/lua5.1/humanitec/core.so
-	@$(MAKE) --no-print-directory LUA=lua5.3 build/lua5.3/humanitec/core.so
+	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so build/lua5.4/humanitec/jsonc.so
+	@$(MAKE) --no-print-directory LUA=luajit build/luajit/humanitec/core.so build/luajit/humanitec/jsonc.so
+	@$(MAKE) --no-print-directory LUA=lua5.1 build/lua5.1/humanitec/core.so build/lua5.1/humanitec/jsonc.so
+	@$(MAKE) --no-print-directory LUA=lua5.3 build/lua5.3/humanitec/core.so build/lua5.3/humanitec/jsonc.so
 	tools/run-specs lua5.4 luajit lua5.1 lua5.3
 	@$(MAKE) --no-print-directory asan-short fuzz-replay
 
@@ -69,14 +77,15 @@ test-one: build
 
 demo:
 	@tools/deps demo
-	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so
+	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so build/lua5.4/humanitec/jsonc.so
 	@tools/demo
 
 lint: deps
 	luacheck --quiet lua plugin spec tools bin examples bench bin/humanitec bin/humanitec-sim tools/soak
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --suppress=toomanyconfigs $(CURL_CFLAGS) csrc
-	$(MAKE) --no-print-directory -B LUA=lua5.4 EXTRA_CFLAGS=-Werror build/lua5.4/humanitec/core.so
+	$(MAKE) --no-print-directory -B LUA=lua5.4 EXTRA_CFLAGS=-Werror build/lua5.4/humanitec/core.so \
+	  build/lua5.4/humanitec/jsonc.so
 
 # The sanitizer build: gcc's ASan and UBSan runtimes are preloaded into lua5.4, which is not built with them.
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -91,26 +100,37 @@ build/asan/humanitec/core.so: $(SOURCES) $(HEADERS)
 	gcc $(SAN_FLAGS) $(WARNINGS) $(MODULE_FLAGS) $(shell pkg-config --cflags lua5.4) $(CURL_CFLAGS) -o $@ $(SOURCES) \
 	  $(CURL_LIBS)
 
-asan: deps build/asan/humanitec/core.so
+build/asan/humanitec/jsonc.so: $(JSONC_SOURCES) csrc/jdecode.h csrc/compat.h
+	@mkdir -p $(dir $@)
+	gcc $(SAN_FLAGS) $(WARNINGS) $(MODULE_FLAGS) $(shell pkg-config --cflags lua5.4) -o $@ $(JSONC_SOURCES)
+
+asan: deps build/asan/humanitec/core.so build/asan/humanitec/jsonc.so
 	$(SAN_ENV) SPEC_BUILD=./build/asan tools/run-specs lua5.4
 
-asan-short: build/asan/humanitec/core.so
+asan-short: build/asan/humanitec/core.so build/asan/humanitec/jsonc.so
 	$(SAN_ENV) SPEC_BUILD=./build/asan SPEC_FILES="$(SAN_SHORT)" tools/run-specs lua5.4
 
 valgrind: deps
 	@tools/deps long
-	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so
+	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so build/lua5.4/humanitec/jsonc.so
 	tools/valgrind-specs
 
 soak: deps
-	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so
+	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so build/lua5.4/humanitec/jsonc.so
 	tools/soak
 
-FUZZERS = headers trace buffer
+FUZZERS = headers trace buffer jdecode
 FUZZ_SECONDS ?= 60
 build/fuzz/fuzz_%: csrc/fuzz/fuzz_%.c csrc/buffer.c csrc/headers.c csrc/buffer.h csrc/headers.h
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< csrc/buffer.c csrc/headers.c
+
+# The decoder's harness embeds Lua 5.4 (linked here, unlike the module) to compare with lua-cjson.
+build/fuzz/fuzz_jdecode: csrc/fuzz/fuzz_jdecode.c $(JSONC_SOURCES) csrc/jdecode.h csrc/compat.h \
+  spec/support/json_reference.lua
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags lua5.4) -o $@ $< \
+	  $(JSONC_SOURCES) $(shell pkg-config --libs lua5.4)
 
 # Each harness over its corpus only: the regression inputs (earlier findings among them) must stay clean.
 fuzz-replay: $(addprefix build/fuzz/fuzz_,$(FUZZERS))

@@ -28,12 +28,13 @@ build = {
   type = "builtin",
   modules = {
     ["humanitec.core"] = {
-      sources = { "csrc/buffer.c", "csrc/core.c", "csrc/headers.c", "csrc/json.c", "csrc/multi.c", "csrc/session.c",
+      sources = { "csrc/buffer.c", "csrc/core.c", "csrc/headers.c", "csrc/jdecode.c", "csrc/multi.c", "csrc/session.c",
         "csrc/transfer.c" },
       libraries = { "curl" },
       incdirs = { "$(CURL_INCDIR)" },
       libdirs = { "$(CURL_LIBDIR)" },
     },
+    ["humanitec.jsonc"] = { sources = { "csrc/jdecode.c", "csrc/jsonc.c" } },
     ["humanitec"] = "lua/humanitec/init.lua",
     ["humanitec.async"] = "lua/humanitec/async.lua",
     ["humanitec.calls"] = "lua/humanitec/calls.lua",

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "compat.h"
-#include "json.h"
+#include "jdecode.h"
 #include "session.h"
 
 /* CURLINFO_*_TIME_T arrived in 7.61.0. */
@@ -60,7 +60,7 @@ static const luaL_Reg core_functions[] = {
     {"sleep", core_sleep},
     {"session", hum_session_new},
     {"version", core_version},
-    {"json_decoder", hum_json_decoder},
+    {"json_decoder", hum_jdecode_decoder},
     {NULL, NULL},
 };
 

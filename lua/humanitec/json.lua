@@ -1,16 +1,18 @@
---- One place for the SDK's JSON policy, on a private lua-cjson instance.
+--- One place for the SDK's JSON policy: decoding with the SDK's own decoder (humanitec.jsonc, in C), encoding
+-- with a private lua-cjson instance.
 --
--- lua-cjson decodes `[]` and `{}` to the same empty table and encodes an empty table as `{}`, so a value read
--- from the API and sent back would turn its empty arrays into objects. We keep them apart by marking tables
--- that are JSON arrays with `array_mt`: decoding marks the empty arrays it meets (with the core's help, in C,
--- where it costs little beside cjson's own decode), and encoding writes a marked empty table as `[]`.
--- Non-empty arrays need no mark: cjson already writes a sequence as an array.
+-- Lua has one kind of table for `[]` and `{}`, so a value read from the API and sent back would turn its empty
+-- arrays into objects. We keep them apart by marking tables that are JSON arrays with `array_mt`: the decoder
+-- marks each empty array as it makes it, and encoding writes a marked empty table as `[]`. Non-empty arrays
+-- need no mark: cjson already writes a sequence as an array.
 --
 -- Inside Neovim the codec is Neovim's own copy of lua-cjson, `vim.json`: it is built for the LuaJIT that runs
 -- there, while a lua-cjson found through LUA_CPATH may be built for another Lua and is never loaded.
 local vim = rawget(_G, "vim")
 local cjson = type(vim) == "table" and type(vim.json) == "table" and vim.json.new and vim.json or require "cjson"
-local core = require "humanitec.core"
+-- The decoder is humanitec.jsonc; humanitec.core holds the same one, and is all that Neovim's build makes.
+local has_jsonc, jsonc = pcall(require, "humanitec.jsonc")
+if not has_jsonc then jsonc = { decoder = require("humanitec.core").json_decoder } end
 
 local M = {}
 
@@ -51,9 +53,9 @@ local EMPTY = "\0humanitec:empty-array\0"
 local EMPTY_ENCODED = '"\\u0000humanitec:empty-array\\u0000"'
 local EMPTY_PATTERN = "%[" .. EMPTY_ENCODED:gsub("%p", "%%%0") .. "%]"
 
--- Decoding: cjson decodes the text, then the core finds each empty array in it and marks the table cjson made
--- for it with `array_mt` (see csrc/json.c).
-local decode_marked = core.json_decoder(codec.decode, M.array_mt)
+-- Decoding: strict RFC 8259, in one pass, straight into tables (see csrc/jdecode.c for what it does with
+-- numbers, invalid UTF-8 and a byte-order mark).
+local decode_marked = jsonc.decoder(M.array_mt, M.null)
 
 -- Returns `v` with every marked empty array replaced by { EMPTY }, copying only the tables on the way to one;
 -- `found` tells whether any was met (when none is, `v` itself is returned and encoded as it is).
@@ -97,10 +99,12 @@ function M.encode(value)
   return text
 end
 
---- Decodes JSON text. Empty arrays come back marked with `array_mt`; `null` is `M.null`.
+--- Decodes JSON text. Empty arrays come back marked with `array_mt`; `null` is `M.null`; integers that fit
+--- in 64 bits are Lua integers on 5.3 and 5.4. Never raises on bad text.
 ---@param text string
 ---@return any value
----@return string? err  when the text is not valid JSON
+---@return string? err  when the text is not valid JSON: what and where ("... at byte offset N")
+---@return integer? offset  the byte offset (from 0) where the text went wrong
 function M.decode(text)
   if type(text) ~= "string" then
     error("bad argument #1 to 'decode' (string expected, got " .. type(text) .. ")", 2)
