@@ -136,18 +136,8 @@ local function score_validator()
   return validator
 end
 
---- Validates a document against the Score schema, offline. Returns true, or nil and an error (kind "score")
---- whose `details` lists every problem (humanitec.score.Problem), in the order of their lines.
----@param doc table a document from `load`, or any decoded table
----@return boolean? ok
----@return humanitec.Error? err
-function M.validate(doc)
-  if type(doc) ~= "table" then
-    error("bad argument #1 to 'validate' (table expected, got " .. type(doc) .. ")", 2)
-  end
-  local ok, problems = score_validator():validate(doc)
-  if ok then return true end
-  local source = M.source_of(doc) or "<document>"
+-- Adds yaml_path and line to each problem, and sorts them by line.
+local function place(doc, problems)
   for _, p in ipairs(problems) do
     p.yaml_path = M.yaml_path(p.path)
     -- the line of the key that names the value: for a block mapping or a block scalar, the value starts
@@ -159,6 +149,32 @@ function M.validate(doc)
     if (a.line or 0) ~= (b.line or 0) then return (a.line or 0) < (b.line or 0) end
     return a.yaml_path < b.yaml_path
   end)
+  return problems
+end
+
+--- Validates a document against the Score schema, offline. Returns true, nil, and the warnings (uses of forms
+--- the schema marks deprecated, such as the list form of `files`, each a humanitec.score.Problem); or nil and
+--- an error (kind "score") whose `details` lists every problem (humanitec.score.Problem) in the order of their
+--- lines. `strict` makes the warnings problems.
+---@param doc table a document from `load`, or any decoded table
+---@param opts? { strict?: boolean }
+---@return boolean? ok
+---@return humanitec.Error? err
+---@return humanitec.score.Problem[]? warnings
+function M.validate(doc, opts)
+  if type(doc) ~= "table" then
+    error("bad argument #1 to 'validate' (table expected, got " .. type(doc) .. ")", 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #2 to 'validate' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  local ok, problems, notes = score_validator():validate(doc)
+  if ok and opts and opts.strict and #notes > 0 then
+    ok, problems = false, notes
+  end
+  if ok then return true, nil, place(doc, notes) end
+  place(doc, problems)
+  local source = M.source_of(doc) or "<document>"
   local first = problems[1]
   local message = ("%s%s: %s: %s"):format(source, first.line and (":" .. first.line) or "", first.yaml_path,
     first.message)
@@ -320,6 +336,17 @@ function M.to_delta(docs, opts)
   end
   return nil, score_error { source = source, line = line, path = err.path, yaml_path = where,
     message = ("%s%s: %s: %s"):format(source, line and (":" .. line) or "", where, err.message) }
+end
+
+--- Deploys Score files to an environment: `humanitec.score.deploy` (docs/score.md). Returns the deployment, nil,
+--- and the delta; a dry run returns the delta and sends nothing.
+---@param client table
+---@param opts humanitec.score.DeployOptions
+---@return table? deployment_or_delta
+---@return humanitec.Error? err
+---@return table? delta
+function M.deploy(client, opts)
+  return require("humanitec.score.deploy").deploy(client, opts)
 end
 
 return M

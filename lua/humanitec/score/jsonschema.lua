@@ -458,7 +458,7 @@ local function path_depth(path)
 end
 
 -- `chain` holds the $ref targets followed since the walk last descended into the value.
-function check(self, schema, v, path, errs, chain)
+local function check_keywords(self, schema, v, path, errs, chain)
   if schema == true then return end
   if schema == false then
     add(errs, path, "false", "no value is allowed here")
@@ -690,10 +690,14 @@ function check(self, schema, v, path, errs, chain)
       if pass == 2 then branches, one = schema.oneOf, true end
       local results, passing = {}, {}
       for i, sub in ipairs(branches) do
-        local sub_errs = {}
+        local sub_errs = { notes = errs.notes and {} }
         check(self, sub, v, path, sub_errs, chain)
         results[i] = sub_errs
         if #sub_errs == 0 then passing[#passing + 1] = i end
+      end
+      -- what a passing alternative noted (a deprecated form, say) holds for the value
+      if errs.notes and (#passing == 1 or (not one and #passing > 0)) then
+        for _, note in ipairs(results[passing[1]].notes) do errs.notes[#errs.notes + 1] = note end
       end
       local keyword = one and "oneOf" or "anyOf"
       local props = required_only(branches)
@@ -743,15 +747,30 @@ function check(self, schema, v, path, errs, chain)
   end
 end
 
---- Validates a value. Returns true, or false and a list of errors { path = {key or 0-based index, ...},
---- keyword = "...", message = "expected ..." }, object keys taken in sorted order.
+-- Checks `v` against `schema`, noting (in `errs.notes`, when the caller keeps notes) each place where a
+-- subschema marked `deprecated: true` holds.
+function check(self, schema, v, path, errs, chain)
+  local before = #errs
+  check_keywords(self, schema, v, path, errs, chain)
+  if errs.notes and type(schema) == "table" and schema.deprecated == true and #errs == before then
+    errs.notes[#errs.notes + 1] = { path = path_array(path), keyword = "deprecated",
+      message = "uses a form the schema marks as deprecated" }
+  end
+end
+
+--- Validates a value. Returns true, nil, and the list of notes (places where a `deprecated` subschema holds);
+--- or false and the list of errors { path = {key or 0-based index, ...}, keyword = "...", message = "expected
+--- ..." }, object keys taken in sorted order.
 ---@param value any
 ---@return boolean ok
 ---@return table[]? errors
+---@return table[]? notes
 function Validator:validate(value)
-  local errs = {}
+  local errs = { notes = {} }
   check(self, self.schema, value, nil, errs, {})
-  if #errs == 0 then return true end
+  local notes = errs.notes
+  errs.notes = nil
+  if #errs == 0 then return true, nil, notes end
   return false, errs
 end
 
