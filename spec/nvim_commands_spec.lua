@@ -287,7 +287,7 @@ describe(":Humanitec in Neovim", function()
     assert.matches("the buffer is not a JSON delta", result.notes[#result.notes].msg)
   end)
 
-  it("checks a score.yaml buffer with humanitec.score before deploying it", function()
+  it("deploys a score.yaml buffer through humanitec.score, and points at the line of a mistake", function()
     if skip() then return end
     local result = run [[
       hnvim.state.org, hnvim.state.app, hnvim.state.env = "acme", "web", "production"
@@ -296,14 +296,18 @@ describe(":Humanitec in Neovim", function()
         "containers:", "  main:", "    image: 42" })
       vim.cmd("Humanitec deploy")
       r.invalid = last_note()
-      vim.api.nvim_buf_set_lines(0, 0, -1, false, { "apiVersion: score.dev/v1b1", "metadata:", "  name: web",
-        "containers:", "  main:", "    image: registry.example/web:1" })
-      vim.cmd("Humanitec deploy")
-      r.valid = last_note()
+      vim.api.nvim_buf_set_lines(0, 0, -1, false, { "apiVersion: score.dev/v1b1", "metadata:", "  name: shop",
+        "containers:", "  main:", "    image: registry.example/shop:1" })
+      vim.cmd("Humanitec deploy from score")
+      wait(function() return last_note():find("succeeded") or last_note():find("failed") end)
+      r.deployed = last_note()
     ]]
-    assert.matches("score%.yaml:6", result.invalid)
-    assert.matches("image", result.invalid)
-    assert.matches("valid Score, but this version of humanitec%.score cannot turn it into a delta yet", result.valid)
+    assert.matches("score%.yaml:6: containers%.main%.image: expected string", result.invalid)
+    assert.matches("deployment %x+ to web/production succeeded$", result.deployed)
+    local deployments = assert(client:get("/orgs/acme/apps/web/envs/production/deploys"))
+    assert.equals("from score", deployments[1].comment)
+    local set = assert(client:get("/orgs/acme/apps/web/sets/" .. deployments[1].set_id))
+    assert.equals("registry.example/shop:1", set.modules.shop.spec.containers.main.image)
   end)
 
   it("cancels what is in flight with :Humanitec cancel and when the buffer is closed", function()

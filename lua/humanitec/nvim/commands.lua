@@ -210,12 +210,12 @@ end
 -- Running or about to: a deployment in one of these is watched on.
 local RUNNING = { pending = true, ["in progress"] = true, in_progress = true, running = true }
 
--- The delta a buffer holds: its JSON, or for a score.yaml what humanitec.score makes of it. Returns the delta
--- or nil and a message.
+-- The delta a buffer holds: its JSON, or for a Score file (score.yaml, score-*.yaml) the delta humanitec.score
+-- translates it into. Returns the delta or nil and a message.
 local function buffer_delta(buf, env)
   local name = vim.api.nvim_buf_get_name(buf)
   local text = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
-  if name:find("score%.ya?ml$") then
+  if vim.fn.fnamemodify(name, ":t"):find("^score.*%.ya?ml$") then
     local _, yaml_err = hnvim.require_native("yaml")
     if yaml_err then
       return nil, "reading score.yaml needs lyaml built for LuaJIT (Debian: lua-yaml; LuaRocks: "
@@ -224,13 +224,14 @@ local function buffer_delta(buf, env)
     local score = require "humanitec.score"
     local doc, err = score.decode(text, name)
     if not doc then return nil, tostring(err) end
-    local ok, problems = score.validate(doc)
-    if not ok then return nil, score.format_problems(problems) end
-    if type(score.delta) ~= "function" then
-      return nil, name .. " is valid Score, but this version of humanitec.score cannot turn it into a delta yet;"
-        .. " deploy a delta (JSON) instead"
+    -- Humanitec's extensions to Score, where score-humanitec looks for them: humanitec.score.yaml beside it.
+    local extensions = vim.fn.fnamemodify(name, ":h") .. "/humanitec.score.yaml"
+    local delta, terr = score.to_delta(doc, { env = env, message = "Deployed from Neovim",
+      extensions = vim.fn.filereadable(extensions) == 1 and extensions or nil })
+    if not delta then
+      return nil, terr.details and score.format_problems(terr) or tostring(terr.message or terr)
     end
-    return score.delta(doc, { env = env })
+    return delta
   end
   local json = require "humanitec.json"
   local ok, delta, err = pcall(json.decode, text)
