@@ -50,6 +50,7 @@ build = {
     ["humanitec.cli.get"] = "lua/humanitec/cli/get.lua",
     ["humanitec.cli.input"] = "lua/humanitec/cli/input.lua",
     ["humanitec.cli.kinds"] = "lua/humanitec/cli/kinds.lua",
+    ["humanitec.cli.login"] = "lua/humanitec/cli/login.lua",
     ["humanitec.cli.mutate"] = "lua/humanitec/cli/mutate.lua",
     ["humanitec.cli.output"] = "lua/humanitec/cli/output.lua",
     ["humanitec.cli.params"] = "lua/humanitec/cli/params.lua",
