@@ -1,7 +1,7 @@
 -- The workflow helpers against the simulator in process: success, failure, timeout and conflict paths. Waiting
 -- moves the simulator's clock, so nothing here sleeps for real.
 local humanitec = require "humanitec"
-local sim_mod = require "humanitec.sim"
+local sim_helper = require "support.sim_helper"
 
 local APP = "shop"
 
@@ -41,28 +41,7 @@ jobs:
 ]]
 
 -- A simulator with org "acme", and a client on it that counts the requests it makes by method.
-local function setup_client(sim_opts)
-  sim_opts = sim_opts or {}
-  sim_opts.orgs = { "acme" }
-  sim_opts.tokens = { tok = { "acme" } }
-  local sim = sim_mod.new(sim_opts)
-  local inner = sim:transport()
-  local counts = {}
-  local transport = {
-    open = function(_, opts)
-      local session = inner:open(opts)
-      return setmetatable({
-        request = function(_, method, ...)
-          counts[method] = (counts[method] or 0) + 1
-          return session:request(method, ...)
-        end,
-      }, { __index = session })
-    end,
-  }
-  local client = humanitec.new { transport = transport, token = "tok", org = "acme", url = "http://sim.invalid",
-    config_file = "/dev/null" }
-  return client, sim, counts
-end
+local setup_client = sim_helper.counting_client
 
 local function real_seconds(f)
   local t = os.time()

@@ -4,7 +4,7 @@ local humanitec = require "humanitec"
 local json = require "humanitec.json"
 local score = require "humanitec.score"
 local commands = require "humanitec.score.commands"
-local sim_mod = require "humanitec.sim"
+local sim_helper = require "support.sim_helper"
 
 local C = "spec/fixtures/score/"
 local APP, ENV = "shop", "development"
@@ -12,22 +12,7 @@ local MUTATING = { POST = true, PUT = true, PATCH = true, DELETE = true }
 
 -- A simulator with org "acme" and app "shop", and a client on it that counts its requests by method.
 local function setup()
-  local sim = sim_mod.new { orgs = { "acme" }, tokens = { tok = { "acme" } }, deploy_seconds = 30 }
-  local inner = sim:transport()
-  local counts = {}
-  local transport = {
-    open = function(_, o)
-      local session = inner:open(o)
-      return setmetatable({
-        request = function(_, method, ...)
-          counts[method] = (counts[method] or 0) + 1
-          return session:request(method, ...)
-        end,
-      }, { __index = session })
-    end,
-  }
-  local client = humanitec.new { transport = transport, token = "tok", org = "acme", url = "http://sim.invalid",
-    config_file = "/dev/null" }
+  local client, sim, counts = sim_helper.counting_client { deploy_seconds = 30 }
   assert(client:ensure_app { id = APP, envs = { ENV } })
   for k in pairs(counts) do counts[k] = nil end
   return client, sim, counts

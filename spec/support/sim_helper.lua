@@ -122,4 +122,33 @@ function M.header(headers, name)
   return v
 end
 
+--- A simulator (options merged over org "acme" and token "tok"), a humanitec client on it in process, and a
+--- table that counts the client's requests by method (`counts.POST`, ...), for specs that check what was sent.
+---@param sim_opts? table
+---@return table client
+---@return table sim
+---@return table counts
+function M.counting_client(sim_opts)
+  sim_opts = sim_opts or {}
+  sim_opts.orgs = sim_opts.orgs or { "acme" }
+  sim_opts.tokens = sim_opts.tokens or { tok = { "acme" } }
+  local sim = sim_mod.new(sim_opts)
+  local inner = sim:transport()
+  local counts = {}
+  local transport = {
+    open = function(_, opts)
+      local session = inner:open(opts)
+      return setmetatable({
+        request = function(_, method, ...)
+          counts[method] = (counts[method] or 0) + 1
+          return session:request(method, ...)
+        end,
+      }, { __index = session })
+    end,
+  }
+  local client = require("humanitec").new { transport = transport, token = "tok", org = "acme",
+    url = "http://sim.invalid", config_file = "/dev/null" }
+  return client, sim, counts
+end
+
 return M

@@ -24,12 +24,7 @@ local function append(path, key)
   return out
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = shape.sorted_keys
 
 local function non_empty(t)
   return type(t) == "table" and next(t) ~= nil
@@ -66,26 +61,7 @@ end
 
 -- ---- placeholders ----------------------------------------------------------------------------------------
 
--- Splits a placeholder's path on dots not escaped as `\.`.
-local function split_ref(ref)
-  local out, cur, i, n = {}, {}, 1, #ref
-  while i <= n do
-    local c = ref:sub(i, i)
-    if c == "\\" and ref:sub(i + 1, i + 1) == "." then
-      cur[#cur + 1] = "."
-      i = i + 2
-    elseif c == "." then
-      out[#out + 1] = table.concat(cur)
-      cur = {}
-      i = i + 1
-    else
-      cur[#cur + 1] = c
-      i = i + 1
-    end
-  end
-  out[#out + 1] = table.concat(cur)
-  return out
-end
+local split_ref = shape.split_path
 
 local Context = {}
 Context.__index = Context

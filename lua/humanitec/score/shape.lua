@@ -43,8 +43,10 @@ end
 
 -- ---- --property path=value --------------------------------------------------------------------------------
 
--- Splits a property path on the dots that are not escaped as `\.` (so a file path like
--- `containers.main.files./etc/app\.conf.mode` works).
+--- Splits a dotted path (a `--property` path, a placeholder) on the dots that are not escaped as `\.`, so that
+--- `containers.main.files./etc/app\.conf.mode` names the file `/etc/app.conf`.
+---@param path string
+---@return string[]
 local function split_path(path)
   local out, cur, i, n = {}, {}, 1, #path
   while i <= n do
@@ -63,6 +65,17 @@ local function split_path(path)
   end
   out[#out + 1] = table.concat(cur)
   return out
+end
+M.split_path = split_path
+
+--- The keys of a table, sorted, so that what is made from them comes out in the same order everywhere.
+---@param t table
+---@return any[]
+function M.sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
 end
 
 -- The value a `--property` gives: its text read as YAML (so `80` is a number and `[a, b]` a list), or the
