@@ -198,9 +198,26 @@ local function is_utf8(s)
   return true
 end
 
+-- basexx, from the interpreter's path, or from Debian's Lua 5.3 or 5.1 folder: Debian installs lua-basexx for
+-- those only, and the module is plain Lua that Lua 5.4 runs as well.
+local function load_basexx()
+  local ok, mod = pcall(require, "basexx")
+  if ok then return mod end
+  for _, version in ipairs({ "5.3", "5.1" }) do
+    local file = "/usr/share/lua/" .. version .. "/basexx.lua"
+    local chunk = loadfile(file)
+    if chunk then
+      mod = chunk()
+      package.loaded.basexx = mod
+      return mod
+    end
+  end
+  return nil
+end
+
 local function decode_base64(text, path)
-  local ok, basexx = pcall(require, "basexx")
-  if not ok then fail(path, "binaryContent needs the basexx library (Debian: lua-basexx)") end
+  local basexx = load_basexx()
+  if not basexx then fail(path, "binaryContent needs the basexx library (Debian: lua-basexx)") end
   local bytes = basexx.from_base64(text)
   if not bytes then fail(path, "binaryContent is not standard base64") end
   if not is_utf8(bytes) then
