@@ -55,6 +55,7 @@ build = {
     ["humanitec.cli.output"] = "lua/humanitec/cli/output.lua",
     ["humanitec.cli.params"] = "lua/humanitec/cli/params.lua",
     ["humanitec.cli.run"] = "lua/humanitec/cli/run.lua",
+    ["humanitec.cli.score"] = "lua/humanitec/cli/score.lua",
     ["humanitec.cli.version"] = "lua/humanitec/cli/version.lua",
     ["humanitec.client"] = "lua/humanitec/client.lua",
     ["humanitec.config"] = "lua/humanitec/config.lua",

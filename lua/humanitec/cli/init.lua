@@ -39,7 +39,8 @@ authentication error (no token or organization, a token refused or expired).
 Run 'humanitec <command> --help' for a command's options and examples.]]
 
 -- The commands' modules, in the order --help lists them; each module may declare several commands.
-local MODULES = { "get", "mutate", "api", "deploy", "run", "login", "configure", "version", "completion" }
+local MODULES = { "get", "mutate", "api", "deploy", "score", "run", "login", "configure", "version",
+  "completion" }
 
 local function load_commands()
   local modules, handlers, names = {}, {}, {}
@@ -182,23 +183,28 @@ function M.main(argv, opts)
     pretty = setting(args, "pretty") or (fmt == "json" and opts.tty == true),
   }
 
+  -- The client, made on first use: commands that need none (version, config, a Score dry run) run without a token.
+  function ctx.connect()
+    if ctx.client then return ctx.client end
+    if token == nil then
+      fail.config("no API token: run 'humanitec login', set HUMANITEC_TOKEN, or pass --token")
+    end
+    local url = settings.url or "https://api.humanitec.io"
+    if not url:find("^https?://[^/]") then
+      fail.config("the API URL must start with http:// or https://, got '" .. url .. "'")
+    end
+    local made, client = pcall(humanitec.new, {
+      token = token, org = settings.org, url = url, user_agent = USER_AGENT,
+      transport = opts.transport, config_file = opts.config_file or "/dev/null",
+    })
+    if not made then fail.config(output.strip_position(client)) end
+    ctx.client = client
+    return client
+  end
+
   local handler = HANDLERS[args.command]
   local done, result = xpcall(function()
-    if handler.client then
-      if token == nil then
-        fail.config("no API token: run 'humanitec login', set HUMANITEC_TOKEN, or pass --token")
-      end
-      local url = settings.url or "https://api.humanitec.io"
-      if not url:find("^https?://[^/]") then
-        fail.config("the API URL must start with http:// or https://, got '" .. url .. "'")
-      end
-      local made, client = pcall(humanitec.new, {
-        token = token, org = settings.org, url = url, user_agent = USER_AGENT,
-        transport = opts.transport, config_file = opts.config_file or "/dev/null",
-      })
-      if not made then fail.config(output.strip_position(client)) end
-      ctx.client = client
-    end
+    if handler.client then ctx.connect() end
     return handler.run(ctx)
   end, function(e)
     if fail.is_failure(e) then return e end

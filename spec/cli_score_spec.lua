@@ -1,0 +1,69 @@
+-- `humanitec score ...`: the command line's flags reach humanitec.score.commands, in process against the
+-- simulator.
+local cli_helper = require "support.cli_helper"
+local helpers = require "support.helpers"
+local json = require "humanitec.json"
+local sim_mod = require "humanitec.sim"
+
+local SCORE = [[
+apiVersion: score.dev/v1b1
+metadata:
+  name: web
+containers:
+  main:
+    image: .
+]]
+
+describe("humanitec score", function()
+  local sim, run, path
+
+  before_each(function()
+    sim = sim_mod.new { orgs = { "acme" }, tokens = { [cli_helper.TOKEN] = { "acme" } } }
+    run = cli_helper.runner(sim)
+    local client = require("humanitec").new { transport = sim:transport(), token = cli_helper.TOKEN, org = "acme",
+      url = "http://sim.invalid", config_file = "/dev/null" }
+    assert(client:ensure_app { id = "shop", envs = { "development" } })
+    path = helpers.temp_file(SCORE)
+  end)
+
+  after_each(function() os.remove(path) end)
+
+  it("writes a template that validates, and says which files are valid", function()
+    local code, out = run("score init --name web --stdout", { bare = true })
+    assert.equals(0, code)
+    assert.matches("name: web", out)
+    local tmpl = helpers.temp_file(out)
+    local c2, out2, err2 = run({ "score", "validate", tmpl, path }, { bare = true })
+    os.remove(tmpl)
+    assert.equals(0, c2, err2)
+    assert.equals(tmpl .. ": valid\n" .. path .. ": valid\n", out2)
+    local bad = helpers.temp_file("apiVersion: score.dev/v1b1\nmetadata: {}\ncontainers: {}\n")
+    local c3, _, err3 = run({ "score", "validate", bad }, { bare = true })
+    os.remove(bad)
+    assert.equals(1, c3)
+    assert.matches(bad:gsub("%p", "%%%0"), err3)
+    assert.equals(2, (run("score validate", { bare = true })))
+  end)
+
+  it("deploys a Score file and waits, a line per status change on stderr", function()
+    local code, out, err = run({ "score", "deploy", "-f", path, "--app", "shop", "--env", "development",
+      "--image", "registry.example.com/web:1", "--wait", "-o", "json" })
+    assert.equals(0, code, err)
+    assert.equals("succeeded", json.decode(out).status)
+    assert.matches("shop/development: deployment %x+ succeeded\n", err)
+    code, out = run({ "score", "deploy", "-f", path, "--dry-run", "--image", "x:1", "-o", "json" }, { bare = true })
+    assert.equals(0, code)
+    assert.equals("x:1", json.decode(out).modules.add.web.spec.containers.main.image)
+    assert.matches("needs %-%-env", select(3, run({ "score", "deploy", "-f", path, "--app", "shop" })))
+  end)
+
+  it("asks the API for the resource types, with the configured client", function()
+    -- The simulator does not serve GET /resources/types: the request reaches it, authenticated, and its 404
+    -- comes back as an API failure.
+    local code, out, err = run("score available-resource-types")
+    assert.equals(1, code)
+    assert.equals("", out)
+    assert.matches("GET /orgs/acme/resources/types: 404", err)
+    assert.equals(3, (run("score available-resource-types", { bare = true })))
+  end)
+end)
