@@ -6,7 +6,8 @@
 #                        step; installs nothing, says which package to install when headers are missing
 #   make demo            install what is missing, build, run examples/deploy.lua against the local simulator
 #   make lint            luacheck, cppcheck, and a -Werror build
-#   make generate        rebuild lua/humanitec/operations.lua, types.lua and docs/operations.md from api/openapi.json
+#   make generate        rebuild lua/humanitec/operations.lua, types.lua, docs/operations.md and the simulator's
+#                        schema facts (lua/humanitec/sim/schemas.lua) from api/openapi.json
 #   make score-schema    rebuild lua/humanitec/score/schema.lua from api/score-v1b1.json
 #   make facts           refresh api/openapi.json, the facts-only copy of the upstream OpenAPI spec (SPEC=...)
 #   make score-facts     refresh api/score-v1b1.json, the facts-only copy of the Score schema (SCORE=...)
@@ -151,6 +152,7 @@ bench:
 # those copies needs upstream, which these two targets take from beside the checkout unless told otherwise.
 generate:
 	lua5.4 tools/gen-operations.lua api/openapi.json
+	lua5.4 tools/gen-sim-schemas.lua api/openapi.json
 
 facts: SPEC ?= ../shared/humanitec/openapi.json
 facts:

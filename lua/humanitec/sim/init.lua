@@ -16,6 +16,8 @@ local json = require "humanitec.json"
 local U = require "humanitec.sim.util"
 local router_mod = require "humanitec.sim.router"
 local operations = require "humanitec.operations"
+local facts = require "humanitec.sim.schemas"
+local shape_mod = require "humanitec.sim.shape"
 
 local M = {}
 
@@ -24,7 +26,7 @@ M.VERSION = "0.1.0"
 -- Area modules, each with `routes(router)` and optionally `settle(sim, now)` and `init(sim)`.
 local AREAS = {}
 for i, name in ipairs({ "orgs", "users", "apps", "deltas", "deploys", "values", "resources", "pipelines",
-  "devices" }) do
+  "devices", "collections" }) do
   AREAS[i] = require("humanitec.sim." .. name)
 end
 
@@ -40,9 +42,14 @@ local function shape(template)
   return (template:gsub("{[^}]*}", "{}"))
 end
 
--- The spec's operations by method and template shape, for the request body's media types.
-local OPERATIONS = {}
+-- The spec's operations by method and template shape, for the request body's media types; and their schema
+-- facts (declared statuses, response schemas).
+local OPERATIONS, FACTS = {}, {}
 for _, op in pairs(operations.operations) do OPERATIONS[op.method .. " " .. shape(op.path)] = op end
+for key, f in pairs(facts.operations) do
+  local method, path = key:match("^(%S+) (.*)$")
+  FACTS[method .. " " .. shape(path)] = f
+end
 
 --- The operations of the spec that the simulator serves, and those it does not, as sorted lists of operation
 -- names (humanitec.operations' snake_case names). Routes outside the spec (the device log-in flow) are not
@@ -422,7 +429,17 @@ local function dispatch(self, req)
     return 404, U.error_body(404, "no such endpoint: " .. req.path)
   end
   req.params, req.template = params, template
-  check_media_type(req, OPERATIONS[req.method .. " " .. shape(template)])
+  local key = req.method .. " " .. shape(template)
+  check_media_type(req, OPERATIONS[key])
+  local op_facts = FACTS[key]
+  -- Whether the operation declares `status`: a handler answers another way where the spec leaves no room.
+  function req.declares(status)
+    if not op_facts then return true end
+    for _, s in ipairs(op_facts.statuses) do
+      if s == status then return true end
+    end
+    return false
+  end
   for name, max in pairs(SLUG_PARAMS) do
     if params[name] ~= nil then U.check_slug(params[name], name, max) end
   end
@@ -433,7 +450,13 @@ local function dispatch(self, req)
     req.org = self.orgs[params.orgId]
     if not req.org then U.fail(404, "organization '" .. params.orgId .. "' not found") end
   end
-  return handler(self, req)
+  local status, body, headers = handler(self, req)
+  -- A JSON answer goes out in the form the spec declares for it: required fields present, undeclared ones
+  -- dropped (humanitec.sim.shape).
+  local schema = op_facts and type(body) == "table" and not (headers and headers["content-type"])
+    and op_facts.responses[tostring(status)] and op_facts.responses[tostring(status)]["application/json"]
+  if schema then body = shape_mod.conform(body, schema, U.iso(self:now())) end
+  return status, body, headers
 end
 
 local function encode(status, body, headers)

@@ -1,0 +1,182 @@
+--- The API's plain collections, as data for the generic store (humanitec.sim.store): where each lives, what
+-- names its records, and what a new record starts with. What the spec's response schema requires and nobody
+-- gave is filled by the store's shaping; behaviour beyond storing lives in the area modules.
+local json = require "humanitec.json"
+local U = require "humanitec.sim.util"
+local store = require "humanitec.sim.store"
+
+local M = {}
+
+local function org_env_type(_, req)
+  local id = req.params.envType
+  if not req.org.env_types[id] then U.fail(404, "environment type '" .. id .. "' not found") end
+end
+
+local function app_pipeline(_, req)
+  local app = req.org.apps[req.params.appId]
+  if not (app and app.pipelines and app.pipelines[req.params.pipelineId]) then
+    U.fail(404, "pipeline '" .. req.params.pipelineId .. "' not found")
+  end
+end
+
+-- A member of the organization given a role on an application or environment type: its profile comes from
+-- the simulator's users.
+local function role_view(sim, _, record)
+  local user = sim.users[record.id] or {}
+  return {
+    id = record.id, role = record.role, name = user.name or record.id, email = user.email,
+    type = user.type or "user", created_at = record.created_at,
+  }
+end
+
+local function role_on_create(sim, req, record)
+  U.field(record, "role", "string", true)
+  if not sim.users[record.id] or not req.org.members[record.id] then
+    U.fail(404, "user '" .. record.id .. "' is not a member of the organization")
+  end
+end
+
+local BUILTIN_TYPES = {
+  { "base-env", "direct" }, { "config", "direct" }, { "dns", "direct" }, { "environment", "implicit" },
+  { "k8s-cluster", "implicit" }, { "k8s-namespace", "implicit" }, { "mysql", "direct" }, { "postgres", "direct" },
+  { "redis", "direct" }, { "s3", "direct" }, { "volume", "direct" }, { "workload", "implicit" },
+}
+
+local BUILTIN_DRIVERS = { "echo", "template", "terraform", "k8s-cluster-git", "volume-pvc" }
+
+M.LIST = {
+  {
+    name = "registries", label = "registry", path = "/orgs/{orgId}/registries", item = "regId",
+    defaults = function() return { enable_ci = false } end,
+  },
+  {
+    name = "secret_stores", label = "secret store", path = "/orgs/{orgId}/secretstores", item = "storeId",
+  },
+  {
+    name = "resource_types", label = "resource type", path = "/orgs/{orgId}/resources/types", item = "typeId",
+    id = "type", id_field = "type",
+    defaults = function(_, _, body)
+      return { name = body.type, category = "", inputs_schema = {}, outputs_schema = {} }
+    end,
+    seed = function(_, org_id)
+      local out = {}
+      for _, t in ipairs(BUILTIN_TYPES) do
+        out[#out + 1] = { type = t[1], use = t[2], name = t[1], category = "", org_id = org_id,
+          inputs_schema = {}, outputs_schema = {} }
+      end
+      return out
+    end,
+  },
+  {
+    name = "resource_classes", label = "resource class", path = "/orgs/{orgId}/resources/types/{typeId}/classes",
+    item = "classId", parent = "resource_types",
+    defaults = function(_, req) return { resource_type = req.params.typeId } end,
+  },
+  {
+    name = "resource_drivers", label = "driver", path = "/orgs/{orgId}/resources/drivers", item = "driverId",
+    defaults = function() return { account_types = json.array(), inputs_schema = {} } end,
+    seed = function(sim)
+      local out = {}
+      for _, id in ipairs(BUILTIN_DRIVERS) do
+        out[#out + 1] = { id = id, org_id = "humanitec", type = id, target = "", account_types = json.array(),
+          inputs_schema = {}, created_at = U.iso(sim:now()) }
+      end
+      return out
+    end,
+  },
+  {
+    name = "resource_accounts", label = "resource account", path = "/orgs/{orgId}/resources/accounts",
+    item = "accId", defaults = function() return { is_used = false } end,
+  },
+  {
+    name = "workload_profiles", label = "workload profile", path = "/orgs/{orgId}/workload-profiles",
+    item = "profileQid",
+    defaults = function(_, _, body)
+      return { description = "", version = body.version or "1.0.0", spec_schema = {} }
+    end,
+  },
+  {
+    name = "workload_profile_chart_versions", label = "chart version",
+    path = "/orgs/{orgId}/workload-profile-chart-versions", id = "hex",
+    defaults = function() return { version = "1.0.0" } end,
+  },
+  {
+    name = "agents", label = "agent", path = "/orgs/{orgId}/agents", item = "agentId",
+  },
+  {
+    name = "agent_keys", label = "key", path = "/orgs/{orgId}/agents/{agentId}/keys", item = "fingerprint",
+    parent = "agents", id = "hex", id_field = "fingerprint",
+    defaults = function(sim) return { is_authorized = true, expired_at = U.iso(sim:now() + 365 * 86400) } end,
+  },
+  {
+    name = "automation_rules", label = "automation rule", path = "/orgs/{orgId}/apps/{appId}/envs/{envId}/rules",
+    item = "ruleId", id = "uuid",
+    defaults = function()
+      return { active = true, images_filter = json.array(), artefacts_filter = json.array(),
+        exclude_images_filter = false, exclude_artefacts_filter = false, update_to = "branch", match = "",
+        match_ref = "" }
+    end,
+  },
+  {
+    name = "webhooks", label = "webhook", path = "/orgs/{orgId}/apps/{appId}/webhooks", item = "jobId",
+    id = "optional",
+    defaults = function()
+      return { disabled = false, triggers = json.array(), url = "", headers = {}, payload = {} }
+    end,
+  },
+  {
+    name = "app_roles", label = "user role", path = "/orgs/{orgId}/apps/{appId}/users", item = "userId",
+    view = role_view, on_create = role_on_create,
+  },
+  {
+    name = "env_type_roles", label = "user role", path = "/orgs/{orgId}/env-types/{envType}/users",
+    item = "userId", check = org_env_type, view = role_view, on_create = role_on_create,
+  },
+  {
+    name = "pipeline_criteria", label = "pipeline criteria",
+    path = "/orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/criteria", item = "criteriaId", id = "uuid",
+    check = app_pipeline,
+    defaults = function(_, req)
+      return { pipeline_id = req.params.pipelineId, pipeline_name = req.params.pipelineId }
+    end,
+  },
+  {
+    name = "workload_profile_features", label = "workload profile feature",
+    path = "/orgs/{orgId}/workload-profile-features",
+    seed = function(_, org_id)
+      local out = {}
+      for _, id in ipairs({ "humanitec/annotations", "humanitec/container", "humanitec/ingress",
+        "humanitec/labels", "humanitec/schedules", "humanitec/service", "humanitec/service-account" }) do
+        out[#out + 1] = { id = id, org_id = org_id, schema = {}, version = "1.0.0" }
+      end
+      return out
+    end,
+  },
+  {
+    name = "account_types", label = "account type", path = "/orgs/{orgId}/resources/account-types",
+    id_field = "type",
+    seed = function()
+      local out = {}
+      for _, t in ipairs({ { "aws", "Amazon Web Services" }, { "azure", "Microsoft Azure" },
+        { "gcp", "Google Cloud Platform" }, { "k8s-cluster", "Kubernetes cluster" } }) do
+        out[#out + 1] = { type = t[1], name = t[2], inputs_schema = {}, outputs_schema = {} }
+      end
+      return out
+    end,
+  },
+  {
+    name = "humanitec_keys", label = "Humanitec public key", path = "/orgs/{orgId}/humanitec-keys",
+    id_field = "pub_key",
+    seed = function(sim)
+      return { { pub_key = "-----BEGIN PUBLIC KEY-----\nhumanitec-sim\n-----END PUBLIC KEY-----\n", active = true,
+        created_at = U.iso(sim:now()) } }
+    end,
+  },
+}
+
+---@param r table router
+function M.routes(r)
+  store.routes(r, M.LIST)
+end
+
+return M
