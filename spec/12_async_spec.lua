@@ -187,7 +187,9 @@ describe("concurrent requests", function()
         last = t
       end)
       for i = 1, 50 do
-        client:start("GET", "/slow", { query = { ms = 300, i = i } }, function(data)
+        -- Each answer takes 1.5 s: a loop that blocked on even one request would stall far past the bound below,
+        -- which stays loose because ASan and a loaded machine stretch every tick.
+        client:start("GET", "/slow", { query = { ms = 1500, i = i } }, function(data)
           if data then done = done + 1 end
         end)
       end
@@ -207,7 +209,7 @@ describe("concurrent requests", function()
       uv.run("nowait")
       assert.equals(50, done)
       assert.same({ "GET", 200 }, awaited)
-      assert.is_true(maxgap < 100, ("the loop stalled for %.1f ms"):format(maxgap))
+      assert.is_true(maxgap < 1000, ("the loop stalled for %.1f ms"):format(maxgap))
     end)
   end)
 
@@ -227,7 +229,7 @@ describe("concurrent requests", function()
       assert.equals("0", failed)
       assert.equals("0", fast) -- no callback ran in a fast event: all came through vim.schedule
       assert.equals("true", ok)
-      assert.is_true(tonumber(gap) < 100, "the editor's loop stalled for " .. gap .. " ms")
+      assert.is_true(tonumber(gap) < 1000, "the editor's loop stalled for " .. gap .. " ms")
     end)
   end)
 end)

@@ -17,7 +17,7 @@ ticker:start(10, 10, function()
   last = now
 end)
 for i = 1, 50 do
-  client:start("GET", "/slow", { query = { ms = 400, i = i } }, function(data)
+  client:start("GET", "/slow", { query = { ms = 1500, i = i } }, function(data)
     done = done + 1
     if not data then failed = failed + 1 end
     if vim.in_fast_event() then fast = fast + 1 end
