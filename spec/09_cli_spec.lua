@@ -278,9 +278,11 @@ describe("humanitec CLI in process", function()
       assert.equals(1, code)
       assert.equals("", out)
       local rows = lines(err)
-      assert.matches(" failed$", rows[#rows - 1])
+      assert.matches(" failed$", rows[#rows - 2])
       assert.matches("^humanitec: deployment_failed: deployment %x+ in shop/development failed: "
-        .. "Simulated deployment failure$", rows[#rows])
+        .. "Simulated deployment failure$", rows[#rows - 1])
+      assert.equals("  SIM-001: Simulated deployment failure: the simulator was told to fail this deployment",
+        rows[#rows])
     end)
 
     it("exits 1 when another deployment runs, when the wait times out, and on an unknown set", function()
@@ -299,7 +301,8 @@ describe("humanitec CLI in process", function()
 
     it("exits 2 on a usage error, before sending anything", function()
       local path = delta_file(WORKLOAD)
-      assert.matches("deploy needs %-%-delta or %-%-set", fails(2, "deploy --app shop --env development"))
+      assert.matches("deploy needs WHAT ID %(delta, set, env, deploy%) or %-%-delta FILE or %-%-set ID",
+        fails(2, "deploy --app shop --env development"))
       assert.matches("can not be used together",
         fails(2, "deploy --app shop --env development --set a --delta " .. path))
       assert.matches("needs %-%-app", fails(2, "deploy --env development --delta " .. path))
@@ -307,10 +310,15 @@ describe("humanitec CLI in process", function()
       assert.matches("%-%-timeout needs a number",
         fails(2, "deploy --app shop --env development --timeout soon --delta " .. path))
       os.remove(path)
-      assert.matches("cannot read the delta file /nonexistent/delta.json",
+      assert.equals("humanitec: deploy: cannot read /nonexistent/delta.json\n",
         fails(2, "deploy --app shop --env development --delta /nonexistent/delta.json"))
       local bad = delta_file("[1, 2")
-      assert.matches("does not hold a JSON object", fails(2, "deploy --app shop --env development --delta " .. bad))
+      assert.matches("holds neither JSON nor YAML", fails(2, "deploy --app shop --env development --delta " .. bad))
+      os.remove(bad)
+      bad = delta_file("[1, 2]")
+      assert.matches("does not hold one object", fails(2, "deploy --app shop --env development --delta " .. bad))
+      assert.matches("unknown 'detla'; did you mean 'delta'%?", fails(2, "deploy detla 0a1b --app shop --env development"))
+      assert.matches("deploy set needs an id", fails(2, "deploy set --app shop --env development"))
       os.remove(bad)
       assert.same({}, assert(client():list_deployments { appId = APP, envId = "development" }))
     end)
@@ -497,7 +505,7 @@ describe("bin/humanitec over HTTP", function()
     assert.matches("^humanitec: get apps needs an organization: pass %-%-org, set HUMANITEC_ORG", err)
     assert.equals("", out)
 
-    code, out, err = exe({ "deploy", "--app", "web" }, configured())
+    code, out, err = exe({ "deploy", "--app", "web", "--set", "0a1b" }, configured())
     assert.equals(2, code)
     assert.equals("", out)
     assert.equals("humanitec: deploy needs --env\n", err)

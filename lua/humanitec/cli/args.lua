@@ -75,18 +75,22 @@ function M.need(ctx, name, what)
   return v
 end
 
--- Edit distance between two short words, bounded: both are cut to 64 characters.
+-- Edit distance between two short words, a swap of neighbours counting as one edit (typos are often swaps);
+-- bounded: both are cut to 64 characters.
 local function distance(a, b)
   a, b = a:sub(1, 64), b:sub(1, 64)
-  local prev = {}
+  local before, prev = nil, {}
   for j = 0, #b do prev[j] = j end
   for i = 1, #a do
     local cur = { [0] = i }
     for j = 1, #b do
       local cost = a:byte(i) == b:byte(j) and 0 or 1
       cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      if before and i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+        cur[j] = math.min(cur[j], before[j - 2] + 1)
+      end
     end
-    prev = cur
+    before, prev = prev, cur
   end
   return prev[#b]
 end

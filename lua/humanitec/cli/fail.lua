@@ -37,7 +37,7 @@ function M.config(message)
   error(M.new(M.CONFIG, "humanitec: " .. message), 0)
 end
 
---- The exit status and line for an SDK error.
+--- The exit status and the text for an SDK error: one line, and for a failed deployment a line per error.
 ---@param err any
 ---@return integer code
 ---@return string line
@@ -51,6 +51,18 @@ function M.classify(err)
       end
       return M.CONFIG, output.one_line(err) .. " (check HUMANITEC_TOKEN, or log in with 'humanitec login')"
     end
+  end
+  if humanitec.is_error(err) and err.kind == "deployment_failed" then
+    -- the deployment's errors, one line each: "  RES-101: summary: message"
+    local lines = { output.one_line(err) }
+    for _, d in ipairs(type(err.errors) == "table" and err.errors or {}) do
+      local parts = {}
+      for _, k in ipairs({ "code", "summary", "message" }) do
+        if type(d[k]) == "string" and d[k] ~= "" then parts[#parts + 1] = (d[k]:gsub("%s*[\r\n]+%s*", " ")) end
+      end
+      lines[#lines + 1] = "  " .. table.concat(parts, ": ")
+    end
+    return M.FAILURE, table.concat(lines, "\n")
   end
   return M.FAILURE, output.one_line(err)
 end

@@ -153,17 +153,8 @@ local function print_failure(e, err)
     line(err, score.format_problems(e))
     return fail.FAILURE
   end
-  local code, text = fail.classify(e)
+  local code, text = fail.classify(e) -- a failed deployment's errors included, a line each
   line(err, text)
-  if e.kind == "deployment_failed" then
-    for _, d in ipairs(type(e.errors) == "table" and e.errors or {}) do
-      local parts = {}
-      for _, k in ipairs({ "code", "summary", "message" }) do
-        if type(d[k]) == "string" and d[k] ~= "" then parts[#parts + 1] = d[k] end
-      end
-      line(err, "  " .. table.concat(parts, ": "))
-    end
-  end
   return code
 end
 
