@@ -7,6 +7,9 @@
 
 #if LUA_VERSION_NUM < 502
 #define hum_rawlen(L, i) lua_objlen((L), (i))
+/* A userdata's one Lua value (a table on 5.1): its environment there, its user value later. */
+#define hum_getuservalue(L, i) lua_getfenv((L), (i))
+#define hum_setuservalue(L, i) lua_setfenv((L), (i))
 
 /* luaL_setfuncs with no upvalues: all the core needs. */
 static inline void hum_setfuncs(lua_State *L, const luaL_Reg *l) {
@@ -18,6 +21,8 @@ static inline void hum_setfuncs(lua_State *L, const luaL_Reg *l) {
 
 #else
 #define hum_rawlen(L, i) lua_rawlen((L), (i))
+#define hum_getuservalue(L, i) ((void)lua_getuservalue((L), (i)))
+#define hum_setuservalue(L, i) ((void)lua_setuservalue((L), (i)))
 #define hum_setfuncs(L, l) luaL_setfuncs((L), (l), 0)
 #endif
 

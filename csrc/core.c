@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "jdecode.h"
 #include "session.h"
+#include "transfer.h"
 
 /* CURLINFO_*_TIME_T arrived in 7.61.0. */
 #define HUM_MIN_CURL 0x073d00
@@ -76,6 +77,7 @@ int luaopen_humanitec_core(lua_State *L) {
     return luaL_error(L, "humanitec.core needs libcurl 7.61.0 or newer, found %s", info->version);
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return luaL_error(L, "curl_global_init failed");
   hum_session_register(L);
+  hum_transfer_register(L);
   lua_newtable(L);
   hum_setfuncs(L, core_functions);
   lua_pushliteral(L, "humanitec.core");

@@ -271,16 +271,16 @@ void hum_multi_push_watched(lua_State *L, const hum_multi *m) {
   }
 }
 
-int hum_multi_push_completed(lua_State *L, const hum_multi *m) {
+int hum_multi_push_completed(lua_State *L, hum_multi *m, const hum_json_args *json) {
   lua_newtable(L);
   int list = lua_gettop(L);
   int count = 0;
-  for (const item *it = m->done_head; it; it = it->next) {
-    lua_createtable(L, 6, 1);
+  for (item *it = m->done_head; it; it = it->next) {
+    lua_createtable(L, 7, 1);
     int entry = lua_gettop(L);
     lua_pushinteger(L, it->id);
     lua_rawseti(L, entry, 1);
-    int n = hum_transfer_push(L, &it->t, it->result);
+    int n = hum_transfer_push(L, &it->t, it->result, json);
     for (int k = n; k >= 1; k--) lua_rawseti(L, entry, k + 1);
     lua_pushinteger(L, n + 1);
     lua_setfield(L, entry, "n");
@@ -295,6 +295,7 @@ void hum_multi_drop_completed(hum_multi *m, int count) {
     m->done_head = it->next;
     if (m->done_head == NULL) m->done_tail = NULL;
     it->next = NULL;
+    hum_transfer_hand_over(&it->t);
     recycle(m, it);
   }
 }

@@ -32,9 +32,10 @@ int hum_multi_cancel(hum_multi *m, lua_Integer id);
 /* Pushes { [fd] = { what = ..., gen = n } } for the sockets libcurl wants watched. Changes nothing. */
 void hum_multi_push_watched(lua_State *L, const hum_multi *m);
 /* Pushes the list of finished transfers' results, in the order they finished, and returns how many it
- * holds. Changes nothing: the caller then calls hum_multi_drop_completed with that count, once every Lua
- * value is made, so a memory error while pushing loses no result and leaks no transfer. */
-int hum_multi_push_completed(lua_State *L, const hum_multi *m);
+ * holds; `json` as for hum_transfer_push. Changes nothing but each transfer's body_out: the caller then calls
+ * hum_multi_drop_completed with that count, once every Lua value is made, so a memory error while pushing
+ * loses no result and leaks no transfer. */
+int hum_multi_push_completed(lua_State *L, hum_multi *m, const hum_json_args *json);
 void hum_multi_drop_completed(hum_multi *m, int count);
 
 #endif

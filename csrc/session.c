@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "compat.h"
+#include "jdecode.h"
 #include "multi.h"
 #include "transfer.h"
 
@@ -113,6 +114,13 @@ static void read_settings(lua_State *L, int idx, hum_settings *s) {
       s->insecure = option_boolean(L, key);
     } else if (strcmp(key, "trace") == 0) {
       s->trace = option_boolean(L, key);
+    } else if (strcmp(key, "json") == 0) {
+      /* { array_mt = table, null = value }: hum_session_new keeps them; here only the check. */
+      if (lua_type(L, -1) != LUA_TTABLE) luaL_error(L, "bad option 'json' (table expected)");
+      lua_getfield(L, -1, "array_mt");
+      if (lua_type(L, -1) != LUA_TTABLE) luaL_error(L, "bad option 'json' (array_mt: table expected)");
+      lua_pop(L, 1);
+      s->json = 1;
     } else {
       luaL_error(L, "unknown option '%s'", key);
     }
@@ -220,6 +228,22 @@ static int call_busy(lua_State *L, hum_session *s, lua_CFunction work) {
   return lua_gettop(L);
 }
 
+/* With the json option, pushes the decoder's values kept in the session's user value (the session is at 1)
+ * and points `json` at them; else NULL. */
+static const hum_json_args *push_json_args(lua_State *L, const hum_session *s, hum_json_args *json) {
+  if (!s->settings.json) return NULL;
+  luaL_checkstack(L, 8, "decoding a response");
+  hum_getuservalue(L, 1);
+  int at = lua_gettop(L);
+  lua_rawgeti(L, at, 1);
+  lua_rawgeti(L, at, 2);
+  lua_rawgeti(L, at, 3);
+  json->entry = at + 1;
+  json->array_mt = at + 2;
+  json->null = at + 3;
+  return json;
+}
+
 /* The checked arguments of request and start travel to the work as a light userdata at index 7. */
 #define ARGS_INDEX 7
 
@@ -232,8 +256,10 @@ static int request_work(lua_State *L) {
     return luaL_error(L, "not enough memory");
   }
   CURLcode rc = curl_easy_perform(t->easy); /* the body string stays on the stack until here */
-  int n = hum_transfer_push(L, t, rc);
-  hum_transfer_clear(t); /* after every value is pushed */
+  hum_json_args json;
+  int n = hum_transfer_push(L, t, rc, push_json_args(L, s, &json));
+  hum_transfer_hand_over(t); /* after every value is pushed */
+  hum_transfer_clear(t);
   return n;
 }
 
@@ -389,7 +415,9 @@ static int completed_work(lua_State *L) {
     lua_newtable(L);
     return 1;
   }
-  int count = hum_multi_push_completed(L, s->multi);
+  hum_json_args json;
+  const hum_json_args *args = push_json_args(L, s, &json);
+  int count = hum_multi_push_completed(L, s->multi, args);
   hum_multi_drop_completed(s->multi, count); /* only once every result is a Lua value */
   return 1;
 }
@@ -439,6 +467,19 @@ int hum_session_new(lua_State *L) {
   luaL_getmetatable(L, HUM_SESSION_MT);
   lua_setmetatable(L, -2);
   read_settings(L, 1, &s->settings);
+  if (s->settings.json) {
+    /* The decoder's Lua values live in the session's user value: { entry, array_mt, null }. */
+    lua_createtable(L, 3, 0);
+    lua_pushcfunction(L, hum_jdecode_entry);
+    lua_rawseti(L, -2, 1);
+    lua_getfield(L, 1, "json");
+    lua_getfield(L, -1, "array_mt");
+    lua_rawseti(L, -3, 2);
+    lua_getfield(L, -1, "null");
+    lua_rawseti(L, -3, 3);
+    lua_pop(L, 1);
+    hum_setuservalue(L, 2);
+  }
   s->share = curl_share_init();
   if (s->share) {
     curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);

@@ -9,6 +9,9 @@
 
 #include "compat.h"
 #include "headers.h"
+#include "jdecode.h"
+
+#define HUM_BODY_MT "humanitec.core.body"
 
 #define HUM_HEAD_LIMIT ((size_t)256 * 1024) /* all response headers together */
 #define HUM_TRACE_LIMIT ((size_t)1024 * 1024)
@@ -101,6 +104,7 @@ void hum_transfer_clear(hum_transfer *t) {
   hum_buffer_reset(&t->head);
   hum_buffer_reset(&t->trace);
   t->too_large = t->head_full = t->out_of_memory = t->got_bytes = 0;
+  t->body_out = NULL;
   t->errbuf[0] = '\0';
 }
 
@@ -413,10 +417,36 @@ static void push_info(lua_State *L, const hum_transfer *t) {
   }
 }
 
+/* Whether the response's first Content-Type names JSON: application/json or a type ending in +json, with
+ * any parameters; the same test as the client's for bodies that reach it as text. */
+static int is_json_response(const hum_buffer *head) {
+  size_t pos = 0;
+  while (pos < head->len) {
+    const char *name = head->data + pos;
+    size_t name_len = strlen(name);
+    const char *value = name + name_len + 1;
+    size_t value_len = strlen(value);
+    pos += name_len + value_len + 2;
+    if (name_len != 12 || memcmp(name, "content-type", 12) != 0) continue;
+    while (*value == ' ' || *value == '\t') value++;
+    size_t n = 0;
+    while (value[n] && value[n] != ';' && value[n] != ' ' && value[n] != '\t') n++;
+    char media[64];
+    if (n == 0 || n >= sizeof media) return 0;
+    for (size_t i = 0; i < n; i++)
+      media[i] = (value[i] >= 'A' && value[i] <= 'Z') ? (char)(value[i] + 32) : value[i];
+    media[n] = '\0';
+    return strcmp(media, "application/json") == 0 || (n >= 5 && memcmp(media + n - 5, "+json", 5) == 0);
+  }
+  return 0;
+}
+
 /* Pushes a finished transfer's results: status, headers, body, info; or nil, message, kind and, when
- * tracing, the trace. Returns how many values it pushed. Pushing allocates, so a collection may run
- * finalizers: the owner keeps `t` alive meanwhile, and changes it only after this returned. */
-int hum_transfer_push(lua_State *L, const hum_transfer *t, CURLcode rc) {
+ * tracing, the trace; with `json` and a JSON body, the body's userdata and then the decoded value or nil,
+ * message. Returns how many values it pushed. Pushing allocates, so a collection may run finalizers: the
+ * owner keeps `t` alive meanwhile, and changes it (hum_transfer_hand_over) only after this returned. */
+int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc, const hum_json_args *json) {
+  t->body_out = NULL;
   if (rc != CURLE_OK) {
     int n = push_failure(L, rc, t);
     if (t->settings->trace) {
@@ -425,11 +455,70 @@ int hum_transfer_push(lua_State *L, const hum_transfer *t, CURLcode rc) {
     }
     return n;
   }
+  luaL_checkstack(L, 12, "pushing a response");
   long status = 0;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
   lua_pushinteger(L, (lua_Integer)status);
   push_headers(L, &t->head);
-  lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
+  if (json == NULL || t->body.len == 0 || !is_json_response(&t->head)) {
+    lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
+    push_info(L, t);
+    return 4;
+  }
+  hum_body *body = lua_newuserdata(L, sizeof *body);
+  body->data = NULL;
+  body->len = 0;
+  luaL_getmetatable(L, HUM_BODY_MT);
+  lua_setmetatable(L, -2);
   push_info(L, t);
-  return 4;
+  /* Straight from libcurl's buffer: no Lua string of the body is made. */
+  int n = hum_jdecode(L, json->entry, t->body.data, t->body.len, json->array_mt, json->null);
+  if (n == 3) lua_pop(L, 1); /* the offset: the message names it */
+  t->body_out = body;
+  return n == 1 ? 5 : 6;
+}
+
+void hum_transfer_hand_over(hum_transfer *t) {
+  hum_body *body = t->body_out;
+  t->body_out = NULL;
+  if (body == NULL) return;
+  body->data = t->body.data;
+  body->len = t->body.len;
+  t->body.data = NULL;
+  t->body.len = t->body.cap = 0;
+}
+
+static int body_gc(lua_State *L) {
+  hum_body *body = luaL_checkudata(L, 1, HUM_BODY_MT);
+  free(body->data);
+  body->data = NULL;
+  body->len = 0;
+  return 0;
+}
+
+static int body_tostring(lua_State *L) {
+  hum_body *body = luaL_checkudata(L, 1, HUM_BODY_MT);
+  lua_pushlstring(L, body->data ? body->data : "", body->len);
+  return 1;
+}
+
+static int body_len(lua_State *L) {
+  hum_body *body = luaL_checkudata(L, 1, HUM_BODY_MT);
+  lua_pushinteger(L, (lua_Integer)body->len);
+  return 1;
+}
+
+static const luaL_Reg body_meta[] = {
+    {"__gc", body_gc},
+    {"__tostring", body_tostring},
+    {"__len", body_len},
+    {NULL, NULL},
+};
+
+void hum_transfer_register(lua_State *L) {
+  luaL_newmetatable(L, HUM_BODY_MT);
+  hum_setfuncs(L, body_meta);
+  lua_pushliteral(L, "humanitec.core.body");
+  lua_setfield(L, -2, "__name");
+  lua_pop(L, 1);
 }

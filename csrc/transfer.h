@@ -20,7 +20,20 @@ typedef struct hum_settings {
   int insecure;
   int trace;
   int http2; /* this libcurl speaks HTTP/2: asked once, not on every request */
+  int json;  /* decode JSON bodies (the session keeps the decoder's Lua values) */
 } hum_settings;
+
+/* The JSON decoder's Lua values, as stack indexes: hum_jdecode_entry, the array mark, null. */
+typedef struct hum_json_args {
+  int entry, array_mt, null;
+} hum_json_args;
+
+/* A response body handed to Lua without a copy: the transfer's buffer, moved into the userdata (see
+ * hum_transfer_hand_over). tostring() makes the Lua string, when someone asks for it. */
+typedef struct hum_body {
+  char *data; /* malloc'd, owned; NULL for none */
+  size_t len;
+} hum_body;
 
 /* One request's worth of state. Everything allocated for a request hangs off this struct, so freeing its
  * owner frees it even when a Lua error cut a request short. */
@@ -41,6 +54,10 @@ typedef struct hum_transfer {
   int head_full; /* the response headers passed their cap */
   int out_of_memory;
   int got_bytes; /* any response byte arrived: a failure after this is not a clean reset */
+  /* The body userdata hum_transfer_push made for this response, waiting for the buffer; NULL otherwise.
+   * Referenced from the Lua stack until hum_transfer_hand_over, which the owner calls right after the push.
+   */
+  hum_body *body_out;
   char errbuf[CURL_ERROR_SIZE];
 } hum_transfer;
 
@@ -68,7 +85,14 @@ void hum_transfer_free(hum_transfer *t);
  * libcurl copies the body; otherwise the Lua string must stay alive until the transfer is done. */
 int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *a, int copy_body);
 /* Pushes a finished transfer's results (status, headers, body, info; or nil, message, kind [, trace]) and
- * returns how many. Changes nothing in `t`: a memory error half-way leaves it as it was. */
-int hum_transfer_push(lua_State *L, const hum_transfer *t, CURLcode rc);
+ * returns how many. With `json` (or NULL) and a JSON response, the body is a hum_body userdata, still empty,
+ * and the decoded value follows the info (or nil and the decoder's message): 5 or 6 values. Changes nothing
+ * in `t` but body_out: a memory error half-way leaves the response as it was. */
+int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc, const hum_json_args *json);
+/* After every value of a push is a Lua value: moves the body buffer into the body userdata, if one was made.
+ * Allocates nothing. */
+void hum_transfer_hand_over(hum_transfer *t);
+/* The body userdata's metatable; once, when the core is opened. */
+void hum_transfer_register(lua_State *L);
 
 #endif

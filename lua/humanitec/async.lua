@@ -95,7 +95,8 @@ function M.install(Client, internal)
       local rec = st.inflight[r[1]]
       st.inflight[r[1]] = nil
       if rec then
-        outcomes[#outcomes + 1] = { rec = rec, status = r[2], headers = r[3], body = r[4], info = r[5] }
+        outcomes[#outcomes + 1] = { rec = rec, status = r[2], headers = r[3], body = r[4], info = r[5],
+          data = r[6], decode_error = r[7] }
       end
     end
     for _, o in ipairs(outcomes) do
@@ -111,7 +112,7 @@ function M.install(Client, internal)
           rec.due = now() + wait
           st.delayed[#st.delayed + 1] = rec
         else
-          deliver(self, rec, settle(self, rec.call, o.status, o.headers, o.body, o.info))
+          deliver(self, rec, settle(self, rec.call, o.status, o.headers, o.body, o.info, o.data, o.decode_error))
         end
       end
     end

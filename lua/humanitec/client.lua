@@ -28,8 +28,20 @@ local function first_value(headers, name)
 end
 
 local Response = {}
-Response.__index = Response
 Response.__name = "humanitec.Response"
+
+-- A JSON body the core decoded comes as its own userdata (`_raw_body`), not as a string: `response.body`
+-- makes the string the first time it is read.
+function Response:__index(key)
+  if key == "body" then
+    local raw = rawget(self, "_raw_body")
+    if raw == nil then return nil end
+    local text = tostring(raw)
+    rawset(self, "body", text)
+    return text
+  end
+  return Response[key]
+end
 
 --- The first value of a response header (names are case-insensitive).
 ---@param name string
@@ -255,7 +267,7 @@ end
 
 -- Turns what the session answered into the call's result: data and response, or nil and an error. Both carry
 -- `attempts`, how many were made.
-local function finish(self, req, attempts, status, res_headers, res_body, info)
+local function finish(self, req, attempts, status, res_headers, res_body, info, data, decode_error)
   if not status then
     local message, kind = res_headers, res_body
     return nil, errors.new {
@@ -264,8 +276,12 @@ local function finish(self, req, attempts, status, res_headers, res_body, info)
     }
   end
 
+  -- The core's session decodes a JSON body itself and hands the body over as a userdata (data and
+  -- decode_error then tell its outcome); other sessions (the simulator's transport) give text.
+  local decoded = type(res_body) ~= "string"
   local response = setmetatable({
-    status = status, headers = res_headers, body = res_body, timings = info, method = req.method, url = req.url,
+    status = status, headers = res_headers, body = not decoded and res_body or nil,
+    _raw_body = decoded and res_body or nil, timings = info, method = req.method, url = req.url,
     attempts = attempts,
   }, Response)
   local res_type = first_value(res_headers, "content-type")
@@ -274,10 +290,12 @@ local function finish(self, req, attempts, status, res_headers, res_body, info)
     if res_body == "" then
       return true, nil, response
     end
-    if not is_json(res_type) then
-      return res_body, nil, response
+    if not decoded then
+      if not is_json(res_type) then
+        return res_body, nil, response
+      end
+      data, decode_error = json.decode(res_body)
     end
-    local data, decode_error = json.decode(res_body)
     if decode_error then
       return nil, errors.new {
         kind = "decode", status = status, message = "invalid JSON in the response: " .. decode_error,
@@ -288,8 +306,8 @@ local function finish(self, req, attempts, status, res_headers, res_body, info)
   end
 
   -- Outside 2xx: what the server said goes into the error, with the token masked in case it was echoed.
-  local text = self:_redact(res_body)
-  local data
+  local text = self:_redact(response.body)
+  data = nil -- decoded again from the masked text
   if text ~= "" and (is_json(res_type) or res_type == nil) then
     data = json.decode(text)
   end
@@ -353,13 +371,14 @@ local function next_wait(self, call, now, status, res_headers, res_body)
 end
 
 -- The call's result from its last attempt's outcome.
-local function settle(self, call, status, res_headers, res_body, info)
+local function settle(self, call, status, res_headers, res_body, info, data, decode_error)
   if status and status >= 200 and status < 300 then
     retry.refund(self._budget, call.spent)
   end
-  local data, err, response = finish(self, call.req, call.attempt, status, res_headers, res_body, info)
+  local result, err, response =
+    finish(self, call.req, call.attempt, status, res_headers, res_body, info, data, decode_error)
   if err and call.out_of_budget then err.retry_budget_exhausted = true end
-  return data, err, response
+  return result, err, response
 end
 
 -- Sends a prepared request, retrying as its policy allows, and finishes it.
@@ -369,12 +388,12 @@ local function send(self, req)
   local session = self._session
   while true do
     call.attempt = call.attempt + 1
-    local status, res_headers, res_body, info =
+    local status, res_headers, res_body, info, data, decode_error =
       session:request(req.method, req.url, req.headers, req.body, attempt_timeout(call, now))
     report_trace(self, status, info)
     local wait = next_wait(self, call, now, status, res_headers, res_body)
     if not wait then
-      return settle(self, call, status, res_headers, res_body, info)
+      return settle(self, call, status, res_headers, res_body, info, data, decode_error)
     end
     sleep(wait)
   end
@@ -680,6 +699,8 @@ function M.new(opts)
   if settings.transport then
     session, message = settings.transport:open(session_opts)
   else
+    -- The core decodes JSON responses itself, straight from libcurl's buffer, with the SDK's marks.
+    session_opts.json = { array_mt = json.array_mt, null = json.null }
     session, message = require("humanitec.core").session(session_opts)
   end
   session_opts.token = nil
