@@ -29,17 +29,17 @@ end
 
 print(("Creating app %s in org %s"):format(APP, client.org))
 step("creating the app", client:ensure_app {
-  id = APP, name = "Demo " .. APP,
+  appId = APP, name = "Demo " .. APP,
   envs = { "development", { id = "production", name = "Production", type = "production" } },
 })
 created = true
 
 print("Setting shared values")
-step("setting values", client:set_values { app = APP, values = {
+step("setting values", client:set_values { appId = APP, values = {
   LOG_LEVEL = { value = "info", description = "log verbosity" },
   DB_PASSWORD = { secret = "s3cr3t-demo", description = "database" },
 } })
-local values = step("reading values", client:get_values { app = APP })
+local values = step("reading values", client:get_values { appId = APP })
 for _, key in ipairs { "DB_PASSWORD", "LOG_LEVEL" } do
   local v = values[key]
   print(("  %-12s %s"):format(key, type(v) == "table" and "(secret)" or v))
@@ -50,7 +50,7 @@ local POLL = 0.2
 
 print("Deploying web to development")
 local dev = step("deploying to development", client:deploy {
-  app = APP, env = "development", comment = "First release", interval = POLL, timeout = 120,
+  appId = APP, envId = "development", comment = "First release", interval = POLL, timeout = 120,
   on_progress = progress("development"),
   delta = {
     metadata = { name = "Add web" },
@@ -63,7 +63,7 @@ local dev = step("deploying to development", client:deploy {
 
 print("Promoting to production")
 step("promoting to production", client:promote {
-  app = APP, from = "development", to = "production", interval = POLL, timeout = 120,
+  appId = APP, from = "development", to = "production", interval = POLL, timeout = 120,
   comment = "Promote " .. dev.id, on_progress = progress("production"),
 })
 

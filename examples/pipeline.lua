@@ -65,7 +65,7 @@ local function wait_until_held(pipeline, run)
 end
 
 print(("Creating app %s in org %s"):format(APP, client.org))
-local _, _, made = step("creating the app", client:ensure_app { id = APP, envs = {
+local _, _, made = step("creating the app", client:ensure_app { appId = APP, envs = {
   "development", { id = "production", name = "Production", type = "production" },
 } })
 created = made.app
@@ -75,18 +75,20 @@ local pipeline = step("creating the pipeline", client:create_pipeline {
 })
 print(("Created pipeline %s (%s)"):format(pipeline.id, pipeline.name))
 
-local run = step("starting a run", client:run_pipeline { app = APP, pipeline = pipeline.id,
+local run = step("starting a run", client:run_pipeline { appId = APP, pipelineId = pipeline.id,
   idempotency_key = APP .. "-release-1" })
 print(("Started run %s: %s"):format(run.id, run.status))
 
 run = wait_until_held(pipeline.id, run)
 print(("Run %s is %s, waiting for approval"):format(run.id, run.status))
 
-for _, approval in ipairs(step("approving", client:approve { app = APP, pipeline = pipeline.id, run = run.id })) do
+local approvals = step("approving", client:approve { appId = APP, pipelineId = pipeline.id, runId = run.id })
+for _, approval in ipairs(approvals) do
   print(("Approved: %s (%s)"):format(approval.message, approval.status))
 end
 
-local done = step("waiting for the run", client:wait_pipeline_run { app = APP, pipeline = pipeline.id, run = run.id,
+local done = step("waiting for the run", client:wait_pipeline_run { appId = APP, pipelineId = pipeline.id,
+  runId = run.id,
   timeout = TIMEOUT, interval = 1,
   on_progress = function(status) print("  run " .. status) end })
 print(("Run %s %s"):format(done.id, done.status))

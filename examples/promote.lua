@@ -49,32 +49,32 @@ local function workload(version)
 end
 
 print(("Creating app %s in org %s"):format(APP, client.org))
-local _, _, made = step("creating the app", client:ensure_app { id = APP, envs = {
+local _, _, made = step("creating the app", client:ensure_app { appId = APP, envs = {
   "development", { id = "production", name = "Production", type = "production" },
 } })
 created = made.app
 
 print("Deploying web 1.0.0 to development")
 local v1 = step("deploying 1.0.0", client:deploy(waiting("development",
-  { app = APP, env = "development", delta = workload("1.0.0"), comment = "web 1.0.0" })))
+  { appId = APP, envId = "development", delta = workload("1.0.0"), comment = "web 1.0.0" })))
 print("  development runs set " .. v1.set_id)
 
 print("Promoting development to production")
 local prod = step("promoting", client:promote(waiting("production",
-  { app = APP, from = "development", to = "production" })))
+  { appId = APP, from = "development", to = "production" })))
 print("  production runs set " .. prod.set_id)
 
 print("Deploying web 1.1.0 to development")
 step("deploying 1.1.0", client:deploy(waiting("development",
-  { app = APP, env = "development", delta = workload("1.1.0"), comment = "web 1.1.0" })))
+  { appId = APP, envId = "development", delta = workload("1.1.0"), comment = "web 1.1.0" })))
 
 print("Rolling development back one release")
 local back = step("rolling back", client:rollback(waiting("development",
-  { app = APP, env = "development", to = 1 })))
+  { appId = APP, envId = "development", to = 1 })))
 print("  development runs set " .. back.set_id)
 
 print("Cloning production into hotfix")
-local hotfix = step("cloning production", client:clone_env { app = APP, from = "production", id = "hotfix" })
+local hotfix = step("cloning production", client:clone_env { appId = APP, from = "production", envId = "hotfix" })
 local base = type(hotfix.from_deploy) == "table" and hotfix.from_deploy.id or "none"
 print(("  %s, of type %s, starts from deployment %s"):format(hotfix.id, hotfix.type, base))
 

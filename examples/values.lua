@@ -39,30 +39,30 @@ local function shown(v)
 end
 
 print(("Creating app %s in org %s"):format(APP, client.org))
-local _, _, made = step("creating the app", client:ensure_app { id = APP, envs = {
+local _, _, made = step("creating the app", client:ensure_app { appId = APP, envs = {
   "development", { id = "production", name = "Production", type = "production" },
 } })
 created = made.app
 
 print("Setting the app's values")
-report(step("setting values", client:set_values { app = APP, values = {
+report(step("setting values", client:set_values { appId = APP, values = {
   LOG_LEVEL = "info",
   REGION = { value = "eu-west-1", description = "where the app runs" },
   DB_PASSWORD = { secret = "s3cr3t-example", description = "database password" },
 } }))
 
 print("Setting them again, with LOG_LEVEL changed")
-report(step("setting values again", client:set_values { app = APP, values = {
+report(step("setting values again", client:set_values { appId = APP, values = {
   LOG_LEVEL = "debug", REGION = "eu-west-1",
 } }))
 
 print("Overriding LOG_LEVEL in production")
-report(step("setting production's values", client:set_values { app = APP, env = "production", values = {
+report(step("setting production's values", client:set_values { appId = APP, envId = "production", values = {
   LOG_LEVEL = "warn",
 } }))
 
-local app_values = step("reading the app's values", client:get_values { app = APP })
-local prod_values = step("reading production's values", client:get_values { app = APP, env = "production" })
+local app_values = step("reading the app's values", client:get_values { appId = APP })
+local prod_values = step("reading production's values", client:get_values { appId = APP, envId = "production" })
 local keys = {}
 for key in pairs(app_values) do keys[#keys + 1] = key end
 table.sort(keys)

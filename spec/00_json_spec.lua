@@ -138,8 +138,12 @@ describe("humanitec.json", function()
   it("raises on values JSON cannot hold", function()
     local t = {}
     t.self = t
-    assert.has_error(function() json.encode(t) end, "cannot encode a table that contains itself")
-    assert.has_error(function() json.encode { f = print } end)
+    assert.has_error(function() json.encode(t) end, "value.self: a table that contains itself cannot be sent as JSON")
+    assert.has_error(function() json.encode { f = print } end, "value.f: a function cannot be sent as JSON")
+    assert.has_error(function() json.encode({ modules = { web = { x = print } } }, "body") end,
+      "body.modules.web.x: a function cannot be sent as JSON")
+    assert.has_error(function() json.encode { a = { 1, 2, 0 / 0 } } end, "value.a[3]: NaN or infinity cannot be sent as JSON")
+    assert.has_error(function() json.encode { [true] = 1 } end, "value: a boolean key cannot be sent as JSON")
     assert.has_error(function() json.encode(0 / 0) end)
     assert.has_error(function() json.decode(42) end, "bad argument #1 to 'decode' (string expected, got number)")
   end)

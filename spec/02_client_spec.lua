@@ -97,7 +97,7 @@ describe("humanitec client", function()
       assert.has_error(function() client:get("orgs") end,
         "bad argument #2 to 'get' (path starting with '/' expected, got orgs)")
       assert.has_error(function() client:request("GET", "/echo", { qurey = {} }) end,
-        "bad argument #3 to 'request' (unknown option 'qurey')")
+        "bad argument #3 to 'request' (unknown option 'qurey'; did you mean 'query'?)")
       assert.has_error(function() client:post("/echo", { f = print }) end)
       assert.has_error(function() client:request("POST", "/echo", { body = 1, raw_body = "x" }) end,
         "bad argument #3 to 'request' (give body or raw_body, not both)")

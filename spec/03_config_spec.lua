@@ -6,7 +6,8 @@ local humanitec = require "humanitec"
 describe("configuration", function()
   describe("options", function()
     it("raises on an unknown option, naming it", function()
-      assert.has_error(function() humanitec.new { tokn = "x" } end, "unknown option 'tokn' to 'humanitec.new'")
+      assert.has_error(function() humanitec.new { tokn = "x" } end,
+        "unknown option 'tokn' to 'humanitec.new' (did you mean 'token'?)")
     end)
 
     it("raises on an option of the wrong type, naming it", function()
@@ -138,16 +139,57 @@ describe("configuration", function()
       c:close()
     end)
 
-    it("answers a token with a line break with a config error that does not show it", function()
-      local s = config.resolve({}, helpers.env { HUMANITEC_TOKEN = "secret-part\nX-Injected: 1", HOME = "/nonexistent" })
-      assert.is_nil(s.token)
-      assert.matches("must not contain CR, LF", s.config_error)
-      assert.is_nil(s.config_error:find("secret-part", 1, true))
+    it("raises in new on a token with a line break, naming where it came from and never showing it", function()
+      local function raised(opts, env)
+        local ok, message = pcall(config.resolve, opts, helpers.env(env))
+        assert.is_false(ok)
+        assert.is_nil(message:find("secret-part", 1, true))
+        return message
+      end
+      local bad = "secret-part\nX-Injected: 1"
+      assert.matches("bad HUMANITEC_TOKEN in the environment %(the token must not contain CR, LF or NUL%)",
+        raised({}, { HUMANITEC_TOKEN = bad, HOME = "/nonexistent" }))
+      assert.matches("bad option 'token' to 'humanitec.new'", raised({ token = bad }, { HOME = "/nonexistent" }))
+      local file = helpers.temp_file('token: "secret-part\\n"\n')
+      assert.matches("bad 'token' in " .. file:gsub("%p", "%%%0"), raised({ config_file = file }, {}))
+      os.remove(file)
     end)
 
-    it("answers a URL that is not http or https with a config error", function()
-      local s = config.resolve({ token = "t" }, helpers.env { HUMANITEC_API_PREFIX = "ftp://x", HOME = "/nonexistent" })
-      assert.matches("http:// or https://", s.config_error)
+    it("raises in new on a URL without an http or https scheme and a host, naming its source", function()
+      local function raised(opts)
+        local ok, message = pcall(function()
+          local c = humanitec.new(opts) -- not a tail call: the error names this line
+          return c
+        end)
+        assert.is_false(ok)
+        return message
+      end
+      assert.matches("^spec/03_config_spec.lua:%d+: bad option 'url' to 'humanitec.new' %(an http:// or https:// URL "
+        .. "with a host expected, got \"api.humanitec.io\"%)", raised { url = "api.humanitec.io", token = "t" })
+      for _, url in ipairs { "https://", "http:///x", "https://host/a b", "https://h/#x", "ftp://x", "https://:80" } do
+        assert.matches("bad option 'url'", raised { url = url, token = "t", config_file = "/dev/null" })
+      end
+      local ok, message = pcall(config.resolve, { token = "t" },
+        helpers.env { HUMANITEC_API_PREFIX = "ftp://x", HOME = "/nonexistent" })
+      assert.is_false(ok)
+      assert.matches("bad HUMANITEC_API_PREFIX in the environment %(an http:// or https:// URL", message)
+      local file = helpers.temp_file("apiPrefix: api.example.invalid\n")
+      ok, message = pcall(config.resolve, { token = "t", config_file = file }, helpers.env {})
+      assert.is_false(ok)
+      assert.matches("bad 'apiPrefix' in " .. file:gsub("%p", "%%%0"), message)
+      os.remove(file)
+      assert.equals("https://u:p@h.invalid:8443/api", config.resolve({ token = "t", url = "https://u:p@h.invalid:8443/api/",
+        config_file = "/dev/null" }, helpers.env {}).url)
+    end)
+
+    it("raises on an unknown option with a hint, and on an org that cannot be one", function()
+      assert.has_error(function() humanitec.new { tokn = "t" } end,
+        "unknown option 'tokn' to 'humanitec.new' (did you mean 'token'?)")
+      assert.has_error(function() humanitec.new { retires = false, token = "t" } end,
+        "unknown option 'retires' to 'humanitec.new' (did you mean 'retries'?)")
+      local ok, message = pcall(config.resolve, { token = "t" }, helpers.env { HUMANITEC_ORG = "a/b", HOME = "/x" })
+      assert.is_false(ok)
+      assert.matches("bad HUMANITEC_ORG in the environment", message)
     end)
   end)
 end)

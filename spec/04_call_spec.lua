@@ -1,5 +1,6 @@
 -- Operations by name through the client, and pagination, against the simulator in process and a scripted
 -- transport for the edge cases of Link headers.
+local calls = require "humanitec.calls"
 local humanitec = require "humanitec"
 local sim_mod = require "humanitec.sim"
 
@@ -92,8 +93,16 @@ describe("operations through the client", function()
     assert.equals(7, #names)
     local all = assert(client:all("listPipelines", { appId = "web", per_page = 2 }))
     assert.equals(7, #all)
-    assert.has_error(function() client:each("get_application", { appId = "web" }) end,
-      "bad argument #1 to 'each' (operation 'get_application' is not paginated)")
+    local not_a_list, err = client:all("get_application", { appId = "web" })
+    assert.is_nil(not_a_list)
+    assert.equals("decode", err.kind)
+  end)
+
+  it("all on a list that is not paginated returns the list", function()
+    assert(client:create_application { body = { id = "web", name = "Web" } })
+    assert.is_false(calls.find("list_applications").paginated)
+    local apps = assert(client:all("list_applications"))
+    assert.equals("web", apps[1].id)
   end)
 end)
 
@@ -155,6 +164,77 @@ describe("pagination edge cases", function()
     local items, err = c:all("list_audit_log_entries")
     assert.is_nil(items)
     assert.equals("pagination", err.kind)
+  end)
+
+  it("answers a next link it cannot follow with an error of kind pagination, after the page that held it", function()
+    for _, link in ipairs { "http://api.invalid/orgs/acme/audit-logs?page=2#frag", "/orgs/acme/audit logs?page=2",
+      "http://api.invalid", "http://api.invalid/", "", "http://api.invalid\n/x" } do
+      local c, asked = scripted {
+        ["/orgs/acme/audit-logs"] = { body = "[1]", link = "<" .. link .. '>; rel="next"' },
+      }
+      local got, failure = {}, nil
+      for item, err in c:each("list_audit_log_entries") do
+        if not item then failure = err break end
+        got[#got + 1] = item
+      end
+      assert.same({ 1 }, got)
+      assert.equals("pagination", failure.kind, link)
+      assert.equals(1, #asked)
+      local items, err = c:all("list_audit_log_entries")
+      assert.is_nil(items)
+      assert.equals("pagination", err.kind)
+    end
+  end)
+
+  it("stops after max_pages when the server hands out endless distinct links", function()
+    local asked = 0
+    local transport = { open = function()
+      return { close = function() end, request = function()
+        asked = asked + 1
+        return 200, { ["content-type"] = "application/json",
+          link = ('</orgs/acme/audit-logs?page=%d>; rel="next"'):format(asked) }, "[0]", {}
+      end }
+    end }
+    local c = humanitec.new { transport = transport, token = "t", org = "acme", url = "http://api.invalid" }
+    local items, err = c:all("list_audit_log_entries", nil, { max_pages = 50 })
+    assert.is_nil(items)
+    assert.equals("pagination", err.kind)
+    assert.matches("stopped after 50 pages", err.message)
+    assert.equals(50, asked)
+    asked = 0
+    local n = 0
+    for item in c:each("list_audit_log_entries") do
+      if not item then break end
+      n = n + 1
+    end
+    assert.equals(require("humanitec.paginate").DEFAULT_MAX_PAGES, n)
+    assert.has_error(function() c:each("list_audit_log_entries", nil, { max_page = 1 }) end,
+      "bad argument #3 to 'each' (unknown option 'max_page'; did you mean 'max_pages'?)")
+  end)
+
+  it("hands out pages with their responses when asked", function()
+    local c = scripted {
+      ["/orgs/acme/audit-logs"] = { body = "[1,2]", link = '</orgs/acme/audit-logs?page=b>; rel="next"' },
+      ["/orgs/acme/audit-logs?page=b"] = { body = "[3]" },
+    }
+    local pages = {}
+    for page, err, response in c:each("list_audit_log_entries", nil, { pages = true }) do
+      assert.is_nil(err)
+      pages[#pages + 1] = { #page, response.status, response.url }
+    end
+    assert.same({ { 2, 200, "http://api.invalid/orgs/acme/audit-logs" },
+      { 1, 200, "http://api.invalid/orgs/acme/audit-logs?page=b" } }, pages)
+  end)
+
+  it("parses a 20 KB Link header in linear time", function()
+    local link = "<" .. ("<"):rep(20000) .. ", " .. ("rel "):rep(5000) .. ", " .. (";a=b"):rep(5000)
+      .. ', </orgs/acme/audit-logs?page=2>; rel="next"'
+    local start = os.clock()
+    for _ = 1, 20 do
+      assert.equals("/orgs/acme/audit-logs?page=2", require("humanitec.paginate").next_link(link))
+      assert.is_nil(require("humanitec.paginate").next_link(("<"):rep(20000)))
+    end
+    assert.is_true(os.clock() - start < 2, "took " .. (os.clock() - start) .. " s")
   end)
 
   it("hands back the error of a failed page", function()

@@ -74,7 +74,7 @@ describe("humanitec CLI in process", function()
   before_each(function()
     printed = {}
     sim = sim_mod.new { orgs = { "acme", "beta" }, tokens = { [TOKEN] = { "acme", "beta" } }, deploy_seconds = 60 }
-    assert(client():ensure_app { id = APP, envs = {
+    assert(client():ensure_app { appId = APP, envs = {
       "development", { id = "production", name = "Production", type = "production" } } })
   end)
 
@@ -91,7 +91,7 @@ describe("humanitec CLI in process", function()
       assert.equals("", err)
       assert.same({ "ID    NAME", "acme  acme", "beta  beta" }, lines(out))
 
-      assert(client():ensure_app { id = "checkout-service", envs = { "development" } })
+      assert(client():ensure_app { appId = "checkout-service", envs = { "development" } })
       code, out = run("get apps")
       assert.equals(0, code)
       local rows = lines(out)
@@ -108,8 +108,8 @@ describe("humanitec CLI in process", function()
         "production   production   -            -" }, lines(out))
 
       local c = client()
-      local first = assert(c:deploy { app = APP, env = "development", delta = WORKLOAD, comment = "first one" })
-      local second = assert(c:deploy { app = APP, env = "development", delta = WORKLOAD, comment = "second" })
+      local first = assert(c:deploy { appId = APP, envId = "development", delta = WORKLOAD, comment = "first one" })
+      local second = assert(c:deploy { appId = APP, envId = "development", delta = WORKLOAD, comment = "second" })
       code, out = run("get envs --app shop")
       assert.equals(0, code)
       assert.matches("development  development  " .. second.id .. "  succeeded\n", out, 1, true)
@@ -126,9 +126,9 @@ describe("humanitec CLI in process", function()
     end)
 
     it("shows values with secrets hidden, at app level or as in force in an environment", function()
-      assert(client():set_values { app = APP, values = { LOG_LEVEL = "info", DB_PASSWORD = { secret = "hunter2" },
+      assert(client():set_values { appId = APP, values = { LOG_LEVEL = "info", DB_PASSWORD = { secret = "hunter2" },
         MOTD = "two\nlines" } })
-      assert(client():set_values { app = APP, env = "production", values = { LOG_LEVEL = "warn" } })
+      assert(client():set_values { appId = APP, envId = "production", values = { LOG_LEVEL = "warn" } })
       local code, out = run("get values --app shop")
       assert.equals(0, code)
       local rows = lines(out)
@@ -149,12 +149,12 @@ describe("humanitec CLI in process", function()
       assert.equals(APP, apps[1].id)
       assert.equals("production", apps[1].envs[2].id)
 
-      local deployment = assert(client():deploy { app = APP, env = "development", delta = WORKLOAD })
+      local deployment = assert(client():deploy { appId = APP, envId = "development", delta = WORKLOAD })
       code, out = run("get deploys --app shop --env development --output json")
       assert.equals(0, code)
       assert.equals(deployment.id, assert(json.decode(out))[1].id)
 
-      assert(client():set_values { app = APP, values = { A = "1", S = { secret = "x" } } })
+      assert(client():set_values { appId = APP, values = { A = "1", S = { secret = "x" } } })
       code, out = run("-o json get values --app shop") -- flags before the command work too
       assert.equals(0, code)
       local values = {}
@@ -238,7 +238,7 @@ describe("humanitec CLI in process", function()
       assert.is_string(id, out)
       local c = client()
       assert.equals("pending", assert(c:get_deployment { appId = APP, envId = "development", deployId = id }).status)
-      local done = assert(c:wait_deployment { app = APP, env = "development", id = id })
+      local done = assert(c:wait_deployment { appId = APP, envId = "development", deployId = id })
 
       local err
       code, out, err = run({ "deploy", "--app", APP, "--env", "production", "--set", done.set_id, "--wait" })
@@ -287,7 +287,7 @@ describe("humanitec CLI in process", function()
 
     it("exits 1 when another deployment runs, when the wait times out, and on an unknown set", function()
       local c = client()
-      assert(c:deploy { app = APP, env = "development", delta = WORKLOAD, wait = false })
+      assert(c:deploy { appId = APP, envId = "development", delta = WORKLOAD, wait = false })
       local path = delta_file(WORKLOAD)
       assert.matches("409", fails(1, "deploy --app shop --env development --delta " .. path))
       local code, out, err = run("deploy --app shop --env production --wait --timeout 20 --delta " .. path)
@@ -335,7 +335,7 @@ describe("humanitec CLI in process", function()
     it("runs a script with a configured client and its arguments, keeping its globals to itself", function()
       script = helpers.temp_file([[
         local app, env = arg[1], arg[2]
-        created = assert(client:ensure_env { app = app, id = env })
+        created = assert(client:ensure_env { appId = app, envId = env })
         print("created", created.id, "args", #arg, select("#", ...), arg[3])
         print(client.org, arg[0] ~= nil, type(string.format), type(require))
       ]])
@@ -461,7 +461,7 @@ describe("bin/humanitec over HTTP", function()
   end)
 
   it("runs a script that sets up an app, then deploys to it with --wait, a line per status change", function()
-    local script = helpers.temp_file("assert(client:ensure_app { id = arg[1] })\nprint('ready ' .. arg[1])\n")
+    local script = helpers.temp_file("assert(client:ensure_app { appId = arg[1] })\nprint('ready ' .. arg[1])\n")
     local code, out, err = exe({ "run", script, "web" }, configured())
     os.remove(script)
     assert.equals(0, code, err)

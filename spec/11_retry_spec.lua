@@ -65,7 +65,7 @@ describe("retries", function()
       local pipelines = assert(c:list_pipelines { appId = "web" })
       sim:inject { status = 503, times = 1, method = "POST" }
       local before = #sent
-      local run, _, res = c:run_pipeline { app = "web", pipeline = pipelines[1].id, idempotency_key = "k-1" }
+      local run, _, res = c:run_pipeline { appId = "web", pipelineId = pipelines[1].id, idempotency_key = "k-1" }
       assert.is_table(run, tostring(res))
       assert.equals(2, #sent - before)
       local runs = assert(c:list_pipeline_runs { appId = "web", pipelineId = pipelines[1].id })

@@ -142,11 +142,11 @@ function M.install(Client, internal)
     local callback, req
     if type(a) == "string" and not HTTP_METHODS[a:upper()] then
       if calls.find(a) == nil then
-        error(("bad argument #1 to '%s' (unknown operation '%s')"):format(fname, a), 4)
+        error(("bad argument #1 to '%s' (unknown operation '%s')"):format(fname, a), 3)
       end
       callback = c
-      local method, path, opts = calls.build(a, b, { org = self.org })
-      req = prepare(self, method, path, opts, fname, 5)
+      local method, path, opts = calls.build(a, b, { org = self.org }, 4)
+      req = prepare(self, method, path, opts, fname, 4)
     else
       local opts = c
       if with_callback then
@@ -156,10 +156,10 @@ function M.install(Client, internal)
           callback = d
         end
       end
-      req = prepare(self, a, b, opts, fname, 5)
+      req = prepare(self, a, b, opts, fname, 4)
     end
     if with_callback and type(callback) ~= "function" then
-      error(("bad argument to '%s' (a callback function expected last)"):format(fname), 4)
+      error(("bad argument to '%s' (a callback function expected last)"):format(fname), 3)
     end
     return req, callback
   end

@@ -8,6 +8,7 @@
 --- to send, for the few operations that accept more than one; JSON is the default).
 local operations = require("humanitec.operations")
 local url = require("humanitec.url")
+local vocabulary = require("humanitec.vocabulary")
 
 local M = {}
 
@@ -85,18 +86,14 @@ local function param_index(op)
   return index
 end
 
-local function squash(name)
-  return (name:lower():gsub("[%-_]", ""))
-end
-
 local function suggestion(op, name)
-  local want = squash(name)
-  for _, p in ipairs(op.params) do
-    if squash(p.name) == want then
-      return " (did you mean '" .. p.name .. "'?)"
-    end
+  local names = {}
+  for i, p in ipairs(op.params) do names[i] = p.name end
+  if op.body then
+    names[#names + 1] = "body"
+    names[#names + 1] = "content_type"
   end
-  return ""
+  return vocabulary.suggest(name, names)
 end
 
 local function quote(v)
@@ -496,16 +493,17 @@ end
 ---@param op humanitec.Operation|string an operation, or its name or operationId
 ---@param params? table the spec's parameter names, plus `body` and `content_type`
 ---@param defaults? {org?: string} `org` fills a missing `orgId`
+---@param level? integer where the error points, as for error() counted from build (3 by default)
 ---@return string method
 ---@return string path
 ---@return humanitec.RequestOptions opts
-function M.build(op, params, defaults)
+function M.build(op, params, defaults, level)
   local ok, method, path, opts = pcall(build, op, params, defaults)
   if ok then
     return method, path, opts
   end
   if getmetatable(method) == Failure then
-    error(method.message, 3)
+    error(method.message, level or 3)
   end
   error(method, 0)
 end

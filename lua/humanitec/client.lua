@@ -8,6 +8,7 @@ local errors = require "humanitec.errors"
 local json = require "humanitec.json"
 local retry = require "humanitec.retry"
 local url_codec = require "humanitec.url"
+local vocabulary = require "humanitec.vocabulary"
 
 local M = {}
 
@@ -100,6 +101,7 @@ end
 local REQUEST_OPTIONS = {
   query = true, body = true, raw_body = true, content_type = true, headers = true, timeout = true, retries = true,
 }
+local REQUEST_OPTION_NAMES = vocabulary.names(REQUEST_OPTIONS)
 
 -- Header lines for one request with headers of its own: the client's defaults, then the caller's. Raises on a
 -- bad name or value.
@@ -195,7 +197,8 @@ local function prepare(self, method, path, opts, fname, level)
   else
     for k in pairs(opts) do
       if not REQUEST_OPTIONS[k] then
-        error(("bad argument #3 to '%s' (unknown option '%s')"):format(fname, tostring(k)), level)
+        error(("bad argument #3 to '%s' (unknown option '%s'%s)"):format(fname, tostring(k),
+          vocabulary.hint(k, REQUEST_OPTION_NAMES)), level)
       end
     end
   end
@@ -217,9 +220,9 @@ local function prepare(self, method, path, opts, fname, level)
     body = opts.raw_body
     content_type = opts.content_type or "application/octet-stream"
   elseif opts.body ~= nil then
-    local ok, encoded = pcall(json.encode, opts.body)
+    local ok, encoded = pcall(json.encode, opts.body, "body")
     if not ok then
-      error("bad option 'body' (cannot encode as JSON: " .. tostring(encoded) .. ")", level)
+      error(("bad argument to '%s' (%s)"):format(fname, tostring(encoded)), level)
     end
     body = encoded
     content_type = opts.content_type or "application/json"
@@ -465,122 +468,8 @@ function Client:call(name, params)
   return data, err, response
 end
 
--- The path (and query) to request for a Link URL from the API, or nil when it leads off the client's API.
-local function link_path(self, link, current)
-  if link:sub(1, #self.url) == self.url then
-    link = link:sub(#self.url + 1)
-    if link == "" or link:find("^[/?]") then
-      return link:find("^%?") and (current:match("^[^?]*") .. link) or link
-    end
-    return nil
-  end
-  if link:find("^%?") then return current:match("^[^?]*") .. link end
-  if link:find("^/") then
-    local prefix = self.url:match("^https?://[^/]+(.*)$")
-    if link:sub(1, #prefix) == prefix then return link:sub(#prefix + 1) end
-  end
-  return nil
-end
-
--- The target of the Link header's rel="next", if any.
-local function next_link(response)
-  local links = response.headers.link
-  if links == nil then return nil end
-  if type(links) == "string" then links = { links } end
-  for _, value in ipairs(links) do
-    for target, params in value:gmatch("<([^>]*)>([^,]*)") do
-      local rel = params:match('[Rr][Ee][Ll]%s*=%s*"([^"]*)"') or params:match("[Rr][Ee][Ll]%s*=%s*([^;%s]+)")
-      if rel then
-        for word in rel:gmatch("%S+") do
-          if word:lower() == "next" then return target end
-        end
-      end
-    end
-  end
-  return nil
-end
-
-local function paginated_operation(name, fname)
-  if type(name) ~= "string" then
-    error("bad argument #1 to '" .. fname .. "' (operation name expected, got " .. type(name) .. ")", 3)
-  end
-  local op = calls.find(name)
-  if op == nil then
-    error("bad argument #1 to '" .. fname .. "' (unknown operation '" .. name .. "')", 3)
-  end
-  if not op.paginated then
-    error("bad argument #1 to '" .. fname .. "' (operation '" .. op.name .. "' is not paginated)", 3)
-  end
-  return op
-end
-
---- Iterates over the items of every page of a paginated operation, following the Link header's rel="next"
---- until there is none (an empty page is not the end). On a failure the loop gets `false, err` once and then
---- stops: `for item, err in client:each(...) do if not item then ... end end`.
----@param name string a paginated operation's name or operationId
----@param params? table as for client:call
----@return fun(): (any, humanitec.Error?)
-function Client:each(name, params)
-  local op = paginated_operation(name, "each")
-  local method, path, opts = calls.build(op, params, { org = self.org })
-  local page, index = nil, 0
-  local seen = {}
-  local pending_error -- a problem with the next link, reported once this page's items are out
-  local finished = false
-  local function fail(err)
-    finished = true
-    return false, err
-  end
-  return function()
-    while not finished do
-      if page and index < #page then
-        index = index + 1
-        return page[index]
-      end
-      if pending_error then return fail(pending_error) end
-      if path == nil then
-        finished = true
-        return nil
-      end
-      local plain = path:match("^[^?]*")
-      if seen[path] then
-        return fail(errors.new { kind = "pagination", method = method, path = plain,
-          message = "the API sent the same next link twice" })
-      end
-      seen[path] = true
-      local data, err, response = self:request(method, path, opts)
-      if err then return fail(err) end
-      if type(data) ~= "table" or (next(data) ~= nil and data[1] == nil) then
-        return fail(errors.new { kind = "decode", status = response.status, method = method, path = plain,
-          message = "a page of a paginated list was not a JSON array" })
-      end
-      page, index = data, 0
-      opts = { headers = opts.headers } -- from here on the next link carries the query
-      local link = next_link(response)
-      path = link and link_path(self, link, path)
-      if link and not path then
-        pending_error = errors.new { kind = "pagination", method = method, path = plain,
-          message = "the next page's link leads away from the API: " .. link }
-      end
-    end
-    return nil
-  end
-end
-
---- All items of every page of a paginated operation, as one list, or nil and the error.
----@param name string a paginated operation's name or operationId
----@param params? table as for client:call
----@return table? items
----@return humanitec.Error? err
-function Client:all(name, params)
-  paginated_operation(name, "all")
-  local items = json.array()
-  for item, err in self:each(name, params) do
-    if not item then return nil, err end
-    items[#items + 1] = item
-  end
-  return items
-end
+-- client:each and client:all walk the pages on top of the pipeline above.
+require("humanitec.paginate").install(Client)
 
 function Client:_redact(text)
   local session = self._session

@@ -4,6 +4,7 @@
 -- `HUMANITEC_ORG`, `HUMANITEC_API_PREFIX`), the humctl configuration file (`~/.humctl`, or the path in
 -- `config_file` or `HUMCTL_CONFIG`; keys `token`, `org`, `apiPrefix`), then the defaults.
 local retry = require "humanitec.retry"
+local vocabulary = require "humanitec.vocabulary"
 
 local M = {}
 
@@ -28,6 +29,7 @@ local OPTION_TYPES = {
   on_trace = "function",
   retries = "table", -- or false: no retries
 }
+local OPTION_NAMES = vocabulary.names(OPTION_TYPES)
 
 --- Reads the top-level `key: value` pairs of a humctl configuration file. humctl writes a flat YAML mapping of
 --- scalars; nested blocks, lists and comments are skipped.
@@ -112,7 +114,8 @@ function M.resolve(opts, getenv)
   end
   for key in pairs(opts) do
     if OPTION_TYPES[key] == nil then
-      error(("unknown option '%s' to 'humanitec.new'"):format(tostring(key)), 3)
+      error(("unknown option '%s' to 'humanitec.new'%s"):format(tostring(key),
+        vocabulary.suggest(key, OPTION_NAMES)), 3)
     end
   end
   for key, want in pairs(OPTION_TYPES) do
@@ -121,23 +124,54 @@ function M.resolve(opts, getenv)
 
   local file, file_error, file_path = read_humctl(opts.config_file, getenv)
   file = file or {}
-  -- Where each picked setting came from, for reports that must not show the value (the token's).
-  local sources = {}
+  -- Where each picked setting came from, for reports that must not show the value (the token's), and the
+  -- prefix of the message when a value is wrong.
+  local sources, blame = {}, {}
   local function pick(option, env_name, file_key)
-    local v, source = opts[option], "option " .. option
-    if v == nil then
-      v, source = getenv(env_name), "environment variable " .. env_name
-      if v == "" then v = nil end
+    local v = opts[option]
+    if v ~= nil then
+      sources[option], blame[option] = "option " .. option, ("bad option '%s' to 'humanitec.new'"):format(option)
+      return v
     end
-    if v == nil then v, source = file[file_key], "humctl configuration file " .. tostring(file_path) end
-    sources[option] = v ~= nil and source or nil
+    v = getenv(env_name)
+    if v == "" then v = nil end
+    if v ~= nil then
+      sources[option], blame[option] = "environment variable " .. env_name, ("bad %s in the environment"):format(env_name)
+      return v
+    end
+    v = file[file_key]
+    if v ~= nil then
+      sources[option] = "humctl configuration file " .. tostring(file_path)
+      blame[option] = ("bad '%s' in %s"):format(file_key, tostring(file_path))
+    end
     return v
+  end
+  local token = pick("token", "HUMANITEC_TOKEN", "token")
+  local org = pick("org", "HUMANITEC_ORG", "org")
+  local url = pick("url", "HUMANITEC_API_PREFIX", "apiPrefix")
+
+  -- What can be checked before any request is checked here, raising at the caller of new and naming where the
+  -- value came from. The token itself is never shown.
+  if type(token) == "string" and token:find("[\r\n%z]") then
+    error(blame.token .. " (the token must not contain CR, LF or NUL)", 3)
+  end
+  if type(org) == "string" and (org == "" or org:find("[%c%s/]")) then
+    error(("%s (an organization id without white space, control characters or '/' expected, got %q)")
+      :format(blame.org, org), 3)
+  end
+  if url ~= nil then
+    local host = url:match("^[hH][tT][tT][pP][sS]?://([^/?#]*)")
+    local authority = host and host:match("([^@]*)$")
+    if not host or authority == "" or authority:find("^:") or url:find("[%c%s?#]") then
+      error(("%s (an http:// or https:// URL with a host expected, got %q)"):format(blame.url,
+        url:sub(1, 200)), 3)
+    end
   end
 
   local settings = {
-    token = pick("token", "HUMANITEC_TOKEN", "token"),
-    org = pick("org", "HUMANITEC_ORG", "org"),
-    url = pick("url", "HUMANITEC_API_PREFIX", "apiPrefix") or M.DEFAULT_URL,
+    token = token,
+    org = org,
+    url = url or M.DEFAULT_URL,
     sources = sources,
     user_agent = opts.user_agent,
     timeout = opts.timeout or M.DEFAULT_TIMEOUT,
@@ -152,16 +186,8 @@ function M.resolve(opts, getenv)
     config_error = file_error,
   }
   settings.url = settings.url:gsub("/+$", "")
-  if not settings.url:find("^https?://[^/]") then
-    -- Only reachable through the environment or the file: an option with a bad URL is caught the same way.
-    settings.config_error = settings.config_error or ("the API URL must start with http:// or https://, got '"
-      .. settings.url .. "'")
-  end
   if settings.token == nil and not settings.config_error then
     settings.config_error = "no API token: pass token = ..., set HUMANITEC_TOKEN, or log in with humctl"
-  elseif type(settings.token) == "string" and settings.token:find("[\r\n%z]") then
-    settings.config_error = "the API token must not contain CR, LF or NUL"
-    settings.token = nil
   end
   if settings.transport ~= nil and type(settings.transport.open) ~= "function" then
     error("bad option 'transport' to 'humanitec.new' (expected an object with an open method)", 3)

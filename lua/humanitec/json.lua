@@ -86,12 +86,68 @@ local function mark_empties(v, seen)
   return copy or v, found or false
 end
 
---- Encodes a Lua value as JSON. Raises on values JSON cannot hold (functions, NaN, cycles, sparse arrays).
+-- How a key reads in a field path: .name, [1] or ["a b"].
+local function path_step(k)
+  if type(k) == "string" and k:find("^[%a_][%w_]*$") then return "." .. k end
+  if type(k) == "string" then return ("[%q]"):format(k):gsub("\\\n", "\\n") end
+  return "[" .. tostring(k) .. "]"
+end
+
+-- The first place in `v` that JSON cannot hold, as a path from `path`, and why; nil when there is none cjson
+-- would refuse. Walked only after cjson has refused, so its cost never touches a good body.
+local function explain(v, path, seen)
+  local kind = type(v)
+  if kind == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then return path, "NaN or infinity cannot be sent as JSON" end
+    return nil
+  end
+  if kind == "function" or kind == "thread" or (kind == "userdata" and v ~= M.null) then
+    return path, "a " .. kind .. " cannot be sent as JSON"
+  end
+  if kind ~= "table" then return nil end
+  if seen[v] then return path, "a table that contains itself cannot be sent as JSON" end
+  seen[v] = true
+  local keys, max, count = {}, 0, 0
+  for k in pairs(v) do
+    local kk = type(k)
+    if kk ~= "string" and kk ~= "number" then
+      return path, "a " .. kk .. " key cannot be sent as JSON"
+    end
+    if kk == "number" and k > 0 and k % 1 == 0 then
+      if k > max then max = k end
+      count = count + 1
+    end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys, function(a, b)
+    if type(a) == type(b) then return a < b end
+    return type(a) == "number"
+  end)
+  for _, k in ipairs(keys) do
+    local where, why = explain(v[k], path .. path_step(k), seen)
+    if where then return where, why end
+  end
+  seen[v] = nil
+  if count == #keys and max > 10 and max > 2 * count then
+    return path, "a sparse array (holes past index " .. count .. ") cannot be sent as JSON"
+  end
+  return nil
+end
+
+--- Encodes a Lua value as JSON. Raises (level 0) on values JSON cannot hold (functions, NaN, cycles, sparse
+--- arrays), naming the field: `body.modules.web.x: a function cannot be sent as JSON`.
 ---@param value any
+---@param name? string what the value is called in the message ("value" by default)
 ---@return string
-function M.encode(value)
-  local prepared, found = mark_empties(value, {})
-  local text = codec.encode(prepared)
+function M.encode(value, name)
+  local ok, prepared, found = pcall(mark_empties, value, {})
+  local text
+  if ok then ok, text = pcall(codec.encode, prepared) end
+  if not ok then
+    local where, why = explain(value, name or "value", {})
+    if where then error(where .. ": " .. why, 0) end
+    error((tostring(prepared or text):gsub("^[^:]*:%d+: ", "")), 0)
+  end
   if found then
     -- Plain find-and-replace is exact: the sentinel's encoded form cannot arise from any other value.
     text = text:gsub(EMPTY_PATTERN, "[]")

@@ -5,20 +5,21 @@
 --- the session's clock: real time over HTTP, the simulator's own clock in process, so specs never sleep.
 local errors = require "humanitec.errors"
 local json = require "humanitec.json"
+local vocabulary = require "humanitec.vocabulary"
 
 local W = {}
 
 ---@class humanitec.WaitDeploymentOptions
----@field app string
----@field env string
----@field id string the deployment
+---@field appId string
+---@field envId string
+---@field deployId string the deployment
 ---@field timeout? number seconds, 1800 by default
 ---@field interval? number seconds between polls to start with, 2 by default
 ---@field on_progress? fun(status: string, deployment: table)
 
 ---@class humanitec.DeployOptions
----@field app string
----@field env string
+---@field appId string
+---@field envId string
 ---@field delta? table|string a delta to create, or a delta id
 ---@field set_id? string
 ---@field comment? string
@@ -30,7 +31,7 @@ local W = {}
 ---@field wait_for_running? boolean on 409, wait for the running deployment and try again
 
 ---@class humanitec.PromoteOptions
----@field app string
+---@field appId string
 ---@field from string
 ---@field to string
 ---@field comment? string
@@ -41,8 +42,8 @@ local W = {}
 ---@field wait_for_running? boolean
 
 ---@class humanitec.RollbackOptions
----@field app string
----@field env string
+---@field appId string
+---@field envId string
 ---@field to string|integer a deployment id, or how many successful deployments back
 ---@field comment? string
 ---@field wait? boolean
@@ -51,16 +52,16 @@ local W = {}
 ---@field on_progress? fun(status: string, deployment: table)
 
 ---@class humanitec.WaitRunOptions
----@field app string
----@field pipeline string
----@field run string
+---@field appId string
+---@field pipelineId string
+---@field runId string
 ---@field timeout? number
 ---@field interval? number
 ---@field on_progress? fun(status: string, run: table)
 
 ---@class humanitec.RunPipelineOptions
----@field app string
----@field pipeline string
+---@field appId string
+---@field pipelineId string
 ---@field inputs? table
 ---@field wait? boolean
 ---@field idempotency_key? string
@@ -70,7 +71,7 @@ local W = {}
 
 ---@class humanitec.CreateTokenOptions
 ---@field service_user string the service user's name
----@field id string the token's id
+---@field tokenId string the token's id
 ---@field role? string for a new service user, "member" by default
 ---@field description? string
 ---@field expires_at? string RFC 3339 time
@@ -83,22 +84,12 @@ local BACKOFF = 1.5
 local RUNNING = { pending = true, ["in progress"] = true }
 local RUN_OPEN = { queued = true, executing = true, waiting = true, cancelling = true }
 
--- ---- argument checks: misuse raises, naming the field ----------------------------------------------------
+-- ---- argument checks: misuse raises at the helper's caller, naming the option -------------------------------
 
+-- Checks a helper's options against the vocabulary; called first thing in each helper's own body.
 local function check_opts(fname, opts)
-  if type(opts) ~= "table" then
-    error(("bad argument #1 to '%s' (table expected, got %s)"):format(fname, type(opts)), 3)
-  end
+  vocabulary.check(fname, opts, 3) -- not a tail call: level 3 is the helper's caller
   return opts
-end
-
-local function field(fname, opts, name, kind, optional)
-  local v = opts[name]
-  if v == nil and optional then return nil end
-  if type(v) ~= kind then
-    error(("bad field '%s' to '%s' (%s expected, got %s)"):format(name, fname, kind, type(v)), 3)
-  end
-  return v
 end
 
 local function is_null(v)
@@ -160,12 +151,9 @@ end
 ---@return humanitec.Error? err
 function W:wait_deployment(opts)
   check_opts("wait_deployment", opts)
-  local app = field("wait_deployment", opts, "app", "string")
-  local env = field("wait_deployment", opts, "env", "string")
-  local id = field("wait_deployment", opts, "id", "string")
-  field("wait_deployment", opts, "on_progress", "function", true)
-  field("wait_deployment", opts, "timeout", "number", true)
-  field("wait_deployment", opts, "interval", "number", true)
+  local app = opts.appId
+  local env = opts.envId
+  local id = opts.deployId
   local done, err, last, last_status = watch(self, opts, RUNNING, function()
     return self:get_deployment { appId = app, envId = env, deployId = id }
   end)
@@ -190,6 +178,18 @@ function W:wait_deployment(opts)
   return done
 end
 
+-- How many 409s in a row with no deployment running deploy takes before it gives up.
+local MAX_IDLE_CONFLICTS = 4
+
+-- The last error of a retry loop that gave up, saying so: the API's error with the tries and the reason added.
+local function gave_up(err, tries, why)
+  local fields = {}
+  for k, v in pairs(err) do fields[k] = v end
+  fields.message = ("%s (gave up after %d tries: %s)"):format(tostring(err.message), tries, why)
+  fields.tries = tries
+  return errors.new(fields)
+end
+
 -- The deployment still running in an environment, if any.
 local function running_deployment(self, app, env)
   local list, err = self:list_deployments { appId = app, envId = env }
@@ -201,27 +201,20 @@ local function running_deployment(self, app, env)
 end
 
 --- Deploys to an environment: from a delta (a table is created as a new delta first, its env_id set to
---- `env`; a string is a delta id) or from a set. With `wait` (the default) it polls until the deployment ends,
+--- `envId`; a string is a delta id) or from a set. With `wait` (the default) it polls until the deployment ends,
 --- as `wait_deployment` does, and returns it in its final state; with `wait = false`, as started.
 --- When another deployment is running, the API answers 409: with `wait_for_running` the helper waits for that
---- one and tries again, otherwise it returns that error.
+--- one and tries again, otherwise it returns that error. A 409 with no deployment running (a locked
+--- environment, say) is tried again a few times on the backing-off interval, then returned with the reason the
+--- helper gave up in its message.
 ---@param opts humanitec.DeployOptions
 ---@return table? deployment
 ---@return humanitec.Error? err
 function W:deploy(opts)
   check_opts("deploy", opts)
-  local app = field("deploy", opts, "app", "string")
-  local env = field("deploy", opts, "env", "string")
-  field("deploy", opts, "set_id", "string", true)
-  field("deploy", opts, "comment", "string", true)
-  field("deploy", opts, "value_set_version_id", "string", true)
-  field("deploy", opts, "timeout", "number", true)
-  field("deploy", opts, "interval", "number", true)
-  field("deploy", opts, "on_progress", "function", true)
+  local app = opts.appId
+  local env = opts.envId
   local delta = opts.delta
-  if delta ~= nil and type(delta) ~= "table" and type(delta) ~= "string" then
-    error("bad field 'delta' to 'deploy' (table or delta id expected, got " .. type(delta) .. ")", 2)
-  end
   if (delta == nil) == (opts.set_id == nil) then
     error("bad argument #1 to 'deploy' (give one of 'delta' and 'set_id')", 2)
   end
@@ -247,24 +240,44 @@ function W:deploy(opts)
       value_set_version_id = opts.value_set_version_id },
   }
   local deployment, err = self:create_deployment(request)
-  while not deployment and err.status == 409 and opts.wait_for_running do
+  -- On 409 with wait_for_running: wait for the deployment that holds the environment, then try again. A 409
+  -- with none running is some other conflict (a locked environment, say): a few tries on a backing-off
+  -- interval, in case one had just ended, and then the error, saying why the helper gave up.
+  local _, sleep = clock(self)
+  local interval = opts.interval or DEFAULT_INTERVAL
+  local tries, idle = 1, 0
+  while err and err.status == 409 and opts.wait_for_running do
     local active, list_err = running_deployment(self, app, env)
-    if active == nil then return nil, list_err end
+    if list_err then return nil, list_err end
+    local why
     if active then
+      idle = 0
       local _, wait_err = self:wait_deployment {
-        app = app, env = env, id = active.id, interval = opts.interval, timeout = math.max(deadline - now(), 0),
+        appId = app, envId = env, deployId = active.id, interval = opts.interval,
+        timeout = math.max(deadline - now(), 0),
       }
       -- That one failing is no reason not to deploy this one; running out of time is.
       if wait_err and wait_err.kind ~= "deployment_failed" then return nil, wait_err end
-    elseif now() >= deadline then
-      return nil, err
+      if now() >= deadline then why = "out of time waiting for the running deployments" end
+    else
+      idle = idle + 1
+      if idle >= MAX_IDLE_CONFLICTS then
+        why = "no deployment was running, so waiting would not help (is the environment locked?)"
+      elseif now() + interval >= deadline then
+        why = "out of time, and no deployment was running"
+      else
+        sleep(interval)
+        interval = math.min(interval * BACKOFF, MAX_INTERVAL)
+      end
     end
+    if why then return nil, gave_up(err, tries, why) end
+    tries = tries + 1
     deployment, err = self:create_deployment(request)
   end
   if not deployment then return nil, err end
   if opts.wait == false then return deployment end
   return self:wait_deployment {
-    app = app, env = env, id = deployment.id, interval = opts.interval, on_progress = opts.on_progress,
+    appId = app, envId = env, deployId = deployment.id, interval = opts.interval, on_progress = opts.on_progress,
     timeout = math.max(deadline - now(), 0),
   }
 end
@@ -286,33 +299,31 @@ end
 ---@return humanitec.Error? err
 function W:promote(opts)
   check_opts("promote", opts)
-  local app = field("promote", opts, "app", "string")
-  local from = field("promote", opts, "from", "string")
-  local to = field("promote", opts, "to", "string")
+  local app = opts.appId
+  local from = opts.from
+  local to = opts.to
   local source, err = last_deployment(self, app, from)
   if not source then return nil, err end
   local rebased, rebase_err = self:rebase_environment { appId = app, envId = to, body = source.id }
   if not rebased then return nil, rebase_err end
   return self:deploy {
-    app = app, env = to, set_id = source.set_id,
+    appId = app, envId = to, set_id = source.set_id,
     comment = opts.comment or ("Promote %s from %s"):format(source.id, from),
     wait = opts.wait, timeout = opts.timeout, interval = opts.interval, on_progress = opts.on_progress,
     wait_for_running = opts.wait_for_running,
   }
 end
 
---- Creates environment `id` as a copy of `from`: based on its current deployment (when it has one), of its
+--- Creates environment `envId` as a copy of `from`: based on its current deployment (when it has one), of its
 --- type unless `type` says otherwise.
----@param opts {app: string, from: string, id: string, name?: string, type?: string}
+---@param opts {appId: string, from: string, envId: string, name?: string, type?: string}
 ---@return table? environment
 ---@return humanitec.Error? err
 function W:clone_env(opts)
   check_opts("clone_env", opts)
-  local app = field("clone_env", opts, "app", "string")
-  local from = field("clone_env", opts, "from", "string")
-  local id = field("clone_env", opts, "id", "string")
-  field("clone_env", opts, "name", "string", true)
-  field("clone_env", opts, "type", "string", true)
+  local app = opts.appId
+  local from = opts.from
+  local id = opts.envId
   local source, err = self:get_environment { appId = app, envId = from }
   if not source then return nil, err end
   local base = not is_null(source.last_deploy) and source.last_deploy.id or nil
@@ -328,8 +339,8 @@ end
 ---@return humanitec.Error? err
 function W:rollback(opts)
   check_opts("rollback", opts)
-  local app = field("rollback", opts, "app", "string")
-  local env = field("rollback", opts, "env", "string")
+  local app = opts.appId
+  local env = opts.envId
   local to = opts.to
   local target, err
   if type(to) == "string" then
@@ -354,7 +365,7 @@ function W:rollback(opts)
     error("bad field 'to' to 'rollback' (deployment id or a whole number of steps back expected)", 2)
   end
   return self:deploy {
-    app = app, env = env, set_id = target.set_id,
+    appId = app, envId = env, set_id = target.set_id,
     value_set_version_id = not is_null(target.value_set_version_id) and target.value_set_version_id or nil,
     comment = opts.comment or ("Roll back to " .. target.id),
     wait = opts.wait, timeout = opts.timeout, interval = opts.interval, on_progress = opts.on_progress,
@@ -384,18 +395,18 @@ local function value_spec(key, v)
   error(("bad value '%s' to 'set_values' (string, { secret = ... } or { value = ... } expected)"):format(key), 3)
 end
 
---- Creates or updates shared values at app level, or at environment level with `env`. A plain value is a
+--- Creates or updates shared values at app level, or at environment level with `envId`. A plain value is a
 --- string; `{ secret = "..." }` is a secret; `{ value = ..., description = ... }` sets a description too.
 --- Values that already hold what is asked are left alone (secrets, which are never read back, are always
 --- written). Returns `{ created = {keys}, updated = {keys}, unchanged = {keys} }`.
----@param opts {app: string, env?: string, values: table<string, string|table>}
+---@param opts {appId: string, envId?: string, values: table<string, string|table>}
 ---@return table? changes
 ---@return humanitec.Error? err
 function W:set_values(opts)
   check_opts("set_values", opts)
-  local app = field("set_values", opts, "app", "string")
-  local env = field("set_values", opts, "env", "string", true)
-  local values = field("set_values", opts, "values", "table")
+  local app = opts.appId
+  local env = opts.envId
+  local values = opts.values
   local keys, specs = {}, {}
   for key, v in pairs(values) do
     if type(key) ~= "string" then error("bad field 'values' to 'set_values' (string keys expected)", 2) end
@@ -450,13 +461,13 @@ end
 
 --- The shared values of an app, or those in force in an environment: `{ KEY = "value", SECRET = { secret = true,
 --- description = ... } }`. A secret's value is never read.
----@param opts {app: string, env?: string}
+---@param opts {appId: string, envId?: string}
 ---@return table<string, string|table>? values
 ---@return humanitec.Error? err
 function W:get_values(opts)
   check_opts("get_values", opts)
-  local app = field("get_values", opts, "app", "string")
-  local env = field("get_values", opts, "env", "string", true)
+  local app = opts.appId
+  local env = opts.envId
   local list, err
   if env then
     list, err = self:list_env_values { appId = app, envId = env }
@@ -497,10 +508,9 @@ end
 ---@return humanitec.Error? err
 function W:wait_pipeline_run(opts)
   check_opts("wait_pipeline_run", opts)
-  local app = field("wait_pipeline_run", opts, "app", "string")
-  local pipeline = field("wait_pipeline_run", opts, "pipeline", "string")
-  local id = field("wait_pipeline_run", opts, "run", "string")
-  field("wait_pipeline_run", opts, "on_progress", "function", true)
+  local app = opts.appId
+  local pipeline = opts.pipelineId
+  local id = opts.runId
   local done, err, last, last_status = watch(self, opts, RUN_OPEN, function()
     return self:get_pipeline_run { appId = app, pipelineId = pipeline, runId = id }
   end)
@@ -524,17 +534,17 @@ end
 ---@return humanitec.Error? err
 function W:run_pipeline(opts)
   check_opts("run_pipeline", opts)
-  local app = field("run_pipeline", opts, "app", "string")
-  local pipeline = field("run_pipeline", opts, "pipeline", "string")
-  local inputs = field("run_pipeline", opts, "inputs", "table", true)
-  local key = field("run_pipeline", opts, "idempotency_key", "string", true) or idempotency_key()
+  local app = opts.appId
+  local pipeline = opts.pipelineId
+  local inputs = opts.inputs
+  local key = opts.idempotency_key or idempotency_key()
   local run, err = self:create_pipeline_run {
     appId = app, pipelineId = pipeline, body = { inputs = inputs or {} }, ["Idempotency-Key"] = key,
   }
   if not run then return nil, err end
   if not opts.wait then return run end
   return self:wait_pipeline_run {
-    app = app, pipeline = pipeline, run = run.id, timeout = opts.timeout, interval = opts.interval,
+    appId = app, pipelineId = pipeline, runId = run.id, timeout = opts.timeout, interval = opts.interval,
     on_progress = opts.on_progress,
   }
 end
@@ -543,10 +553,10 @@ end
 -- tail call, so that argument errors point at the caller of approve or deny.
 local function decide(self, fname, operation, opts)
   check_opts(fname, opts)
-  local app = field(fname, opts, "app", "string")
-  local pipeline = field(fname, opts, "pipeline", "string")
-  local run = field(fname, opts, "run", "string")
-  local only = field(fname, opts, "approval", "string", true)
+  local app = opts.appId
+  local pipeline = opts.pipelineId
+  local run = opts.runId
+  local only = opts.approvalId
   local waiting, err = self:all("list_pipeline_approval_requests",
     { appId = app, pipeline = { pipeline }, run = { run }, status = "waiting" })
   if not waiting then return nil, err end
@@ -568,8 +578,8 @@ local function decide(self, fname, operation, opts)
 end
 
 --- Approves what waits for approval in a pipeline run (every waiting request, or the one given as
---- `approval`). Returns the approval requests as they now stand.
----@param opts {app: string, pipeline: string, run: string, approval?: string}
+--- `approvalId`). Returns the approval requests as they now stand.
+---@param opts {appId: string, pipelineId: string, runId: string, approvalId?: string}
 ---@return table[]? approvals
 ---@return humanitec.Error? err
 function W:approve(opts)
@@ -577,7 +587,7 @@ function W:approve(opts)
 end
 
 --- Denies what waits for approval in a pipeline run, as `approve` approves it.
----@param opts {app: string, pipeline: string, run: string, approval?: string}
+---@param opts {appId: string, pipelineId: string, runId: string, approvalId?: string}
 ---@return table[]? approvals
 ---@return humanitec.Error? err
 function W:deny(opts)
@@ -624,10 +634,7 @@ end
 ---@return humanitec.Error? err
 function W:apply_resource_definition(def)
   check_opts("apply_resource_definition", def)
-  local id = field("apply_resource_definition", def, "id", "string")
-  field("apply_resource_definition", def, "type", "string")
-  field("apply_resource_definition", def, "driver_type", "string")
-  field("apply_resource_definition", def, "criteria", "table", true)
+  local id = def.id
   local changes = { created = false, updated = {}, criteria_added = 0, criteria_removed = 0 }
 
   local current, err = self:get_resource_definition { defId = id }
@@ -694,16 +701,14 @@ end
 
 --- Makes sure an environment exists: returns it, nil, and whether it was created (`env, nil, created`); or nil
 --- and the error.
----@param opts {app: string, id: string, name?: string, type?: string}
+---@param opts {appId: string, envId: string, name?: string, type?: string}
 ---@return table? environment
 ---@return humanitec.Error? err
 ---@return boolean? created
 function W:ensure_env(opts)
   check_opts("ensure_env", opts)
-  local app = field("ensure_env", opts, "app", "string")
-  local id = field("ensure_env", opts, "id", "string")
-  field("ensure_env", opts, "name", "string", true)
-  field("ensure_env", opts, "type", "string", true)
+  local app = opts.appId
+  local id = opts.envId
   local env, err = self:get_environment { appId = app, envId = id }
   if not err then return env, nil, false end
   if err.status ~= 404 then return nil, err end
@@ -717,15 +722,29 @@ end
 --- Makes sure an application exists, with the environments listed in `envs` (ids, or tables with `id`,
 --- `name`, `type`). Returns the application, nil, and what was created: `app, nil, { app = bool, envs = {ids} }`;
 --- or nil and the error.
----@param opts {id: string, name?: string, envs?: (string|table)[]}
+---@param opts {appId: string, name?: string, envs?: (string|table)[]}
 ---@return table? app
 ---@return humanitec.Error? err
 ---@return table? created
 function W:ensure_app(opts)
   check_opts("ensure_app", opts)
-  local id = field("ensure_app", opts, "id", "string")
-  field("ensure_app", opts, "name", "string", true)
-  local envs = field("ensure_app", opts, "envs", "table", true)
+  local id = opts.appId
+  local envs = opts.envs
+  local specs = {}
+  for i, e in ipairs(envs or {}) do
+    local spec = type(e) == "string" and { id = e } or e
+    if type(spec) ~= "table" or type(spec.id) ~= "string" then
+      error(("bad option 'envs' to 'ensure_app' (item %d: an id or { id = ..., name = ..., type = ... } expected)")
+        :format(i), 2)
+    end
+    for k in pairs(spec) do
+      if k ~= "id" and k ~= "name" and k ~= "type" then
+        error(("bad option 'envs' to 'ensure_app' (item %d: unknown key '%s'%s)"):format(i, tostring(k),
+          vocabulary.hint(k, { "id", "name", "type" })), 2)
+      end
+    end
+    specs[i] = spec
+  end
   local created = { app = false, envs = {} }
   local app, err = self:get_application { appId = id }
   if not app then
@@ -736,12 +755,10 @@ function W:ensure_app(opts)
     if not app then return nil, err end
     created.app = true
   end
-  for i, e in ipairs(envs or {}) do
-    local spec = type(e) == "string" and { id = e } or e
-    if type(spec) ~= "table" or type(spec.id) ~= "string" then
-      error(("bad field 'envs' to 'ensure_app' (item %d: an id or { id = ... } expected)"):format(i), 2)
-    end
-    local _, env_err, env_created = self:ensure_env { app = id, id = spec.id, name = spec.name, type = spec.type }
+  for _, spec in ipairs(specs) do
+    local _, env_err, env_created = self:ensure_env {
+      appId = id, envId = spec.id, name = spec.name, type = spec.type,
+    }
     if env_err then return nil, env_err end
     if env_created then created.envs[#created.envs + 1] = spec.id end
   end
@@ -768,11 +785,8 @@ end
 ---@return humanitec.Error? err
 function W:create_api_token(opts)
   check_opts("create_api_token", opts)
-  local name = field("create_api_token", opts, "service_user", "string")
-  local id = field("create_api_token", opts, "id", "string")
-  field("create_api_token", opts, "role", "string", true)
-  field("create_api_token", opts, "description", "string", true)
-  field("create_api_token", opts, "expires_at", "string", true)
+  local name = opts.service_user
+  local id = opts.tokenId
   local user, err = find_service_user(self, name)
   if user == nil then return nil, err end
   if not user then
@@ -789,22 +803,22 @@ function W:create_api_token(opts)
 end
 
 --- The API tokens of a user (by id), without their secrets.
----@param opts {user: string}
+---@param opts {userId: string}
 ---@return table[]? tokens
 ---@return humanitec.Error? err
 function W:list_api_tokens(opts)
   check_opts("list_api_tokens", opts)
-  return self:list_user_tokens { userId = field("list_api_tokens", opts, "user", "string") }
+  return self:list_user_tokens { userId = opts.userId }
 end
 
 --- Revokes (deletes) a user's API token; it stops working at once.
----@param opts {user: string, id: string}
+---@param opts {userId: string, tokenId: string}
 ---@return true? ok
 ---@return humanitec.Error? err
 function W:revoke_api_token(opts)
   check_opts("revoke_api_token", opts)
-  local user = field("revoke_api_token", opts, "user", "string")
-  local id = field("revoke_api_token", opts, "id", "string")
+  local user = opts.userId
+  local id = opts.tokenId
   local ok, err = self:delete_user_token { userId = user, tokenId = id }
   if not ok then return nil, err end
   return true

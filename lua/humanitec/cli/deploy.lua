@@ -76,7 +76,7 @@ local function run(ctx)
   local env = target_env(ctx, args.target)
   local where = app .. "/" .. env
   local common = {
-    app = app, env = env, comment = args.message, wait = args.wait == true, timeout = args.timeout,
+    appId = app, envId = env, comment = args.message, wait = args.wait == true, timeout = args.timeout,
     on_progress = function(status, d)
       output.line(ctx.io.stderr, ("%s: deployment %s %s"):format(where, tostring(d.id), status))
     end,
@@ -84,7 +84,7 @@ local function run(ctx)
   local deployment, err
   if what == "env" then
     if args.values_version then fail.usage("deploy env: --values-version goes with delta or set") end
-    common.from, common.to, common.env, common.app = args.id, env, nil, app
+    common.from, common.to, common.envId = args.id, env, nil
     deployment, err = client:promote(common)
   elseif what == "deploy" then
     local steps = args.id:match("^%+(%d+)$")
