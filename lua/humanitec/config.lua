@@ -136,7 +136,8 @@ function M.resolve(opts, getenv)
     v = getenv(env_name)
     if v == "" then v = nil end
     if v ~= nil then
-      sources[option], blame[option] = "environment variable " .. env_name, ("bad %s in the environment"):format(env_name)
+      sources[option] = "environment variable " .. env_name
+      blame[option] = ("bad %s in the environment"):format(env_name)
       return v
     end
     v = file[file_key]
