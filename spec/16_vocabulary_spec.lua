@@ -91,6 +91,10 @@ describe("one vocabulary", function()
         "bad argument #3 to 'get' (unknown option 'qurey'; did you mean 'query'?)" },
       { function(c) c:post("/x", {}, { timout = 1 }) end,
         "bad argument #3 to 'post' (unknown option 'timout'; did you mean 'timeout'?)" },
+      { function(c) c:ensure_app { id = "web" } end,
+        "bad argument #1 to 'ensure_app' (unknown option 'id'; did you mean 'appId'?)" },
+      { function(c) c:wait_deployment { appId = "web", envId = "dev", id = "d1" } end,
+        "bad argument #1 to 'wait_deployment' (unknown option 'id'; did you mean 'deployId'?)" },
       { function() humanitec.new { tokn = "t" } end,
         "unknown option 'tokn' to 'humanitec.new' (did you mean 'token'?)" },
     }

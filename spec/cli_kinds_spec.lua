@@ -21,7 +21,7 @@ describe("humanitec CLI kinds", function()
     run = cli_helper.runner(sim, printed)
     client = require("humanitec").new { transport = sim:transport(), token = TOKEN, org = "acme",
       url = "http://sim.invalid", config_file = "/dev/null" }
-    assert(client:ensure_app { id = "shop", envs = { "development" } })
+    assert(client:ensure_app { appId = "shop", envs = { "development" } })
   end)
 
   after_each(function()
@@ -134,7 +134,7 @@ describe("humanitec CLI kinds", function()
   end)
 
   it("lists what an environment holds with get all", function()
-    assert(client:deploy { app = "shop", env = "development", delta = { modules = { add = { web = WORKLOAD } } } })
+    assert(client:deploy { appId = "shop", envId = "development", delta = { modules = { add = { web = WORKLOAD } } } })
     local code, out, err = run("get all --app shop --env development")
     assert.equals(0, code, err)
     assert.matches("# deployments\nID%s+STATUS%s+CREATED%s+COMMENT\n%x+%s+succeeded", out)

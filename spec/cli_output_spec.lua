@@ -29,9 +29,9 @@ describe("humanitec CLI output", function()
     run = cli_helper.runner(sim, printed)
     local client = require("humanitec").new { transport = sim:transport(), token = TOKEN, org = "acme",
       url = "http://sim.invalid", config_file = "/dev/null" }
-    assert(client:ensure_app { id = "shop", name = "Shop", envs = {
+    assert(client:ensure_app { appId = "shop", name = "Shop", envs = {
       "development", { id = "production", name = "Production", type = "production" } } })
-    assert(client:ensure_app { id = "checkout-service-with-a-long-name", envs = { "development" } })
+    assert(client:ensure_app { appId = "checkout-service-with-a-long-name", envs = { "development" } })
   end)
 
   after_each(function()

@@ -146,6 +146,19 @@ M.REQUIRED = {
   revoke_api_token = { "userId", "tokenId" },
 }
 
+--- Names the helpers took before they spoke the operations' vocabulary, per helper, for the hint.
+M.RENAMED = {
+  wait_deployment = { id = "deployId" },
+  clone_env = { id = "envId" },
+  ensure_env = { id = "envId" },
+  ensure_app = { id = "appId" },
+  create_api_token = { id = "tokenId" },
+  list_api_tokens = { user = "userId" },
+  revoke_api_token = { id = "tokenId", user = "userId" },
+  approve = { approval = "approvalId" },
+  deny = { approval = "approvalId" },
+}
+
 local helper_names = {}
 for name, fields in pairs(M.HELPERS) do helper_names[name] = M.names(fields) end
 
@@ -172,8 +185,9 @@ function M.check(fname, opts, level)
   local fields = M.HELPERS[fname]
   for key in pairs(opts) do
     if fields[key] == nil then
+      local renamed = M.RENAMED[fname] and M.RENAMED[fname][key]
       error(("bad argument #1 to '%s' (unknown option '%s'%s)"):format(fname, tostring(key),
-        M.hint(key, helper_names[fname])), level)
+        renamed and ("; did you mean '" .. renamed .. "'?") or M.hint(key, helper_names[fname])), level)
     end
   end
   for _, key in ipairs(helper_names[fname]) do
