@@ -22,7 +22,7 @@ describe("humanitec score", function()
     run = cli_helper.runner(sim)
     local client = require("humanitec").new { transport = sim:transport(), token = cli_helper.TOKEN, org = "acme",
       url = "http://sim.invalid", config_file = "/dev/null" }
-    assert(client:ensure_app { id = "shop", envs = { "development" } })
+    assert(client:ensure_app { appId = "shop", envs = { "development" } })
     path = helpers.temp_file(SCORE)
   end)
 

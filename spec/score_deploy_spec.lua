@@ -13,7 +13,7 @@ local MUTATING = { POST = true, PUT = true, PATCH = true, DELETE = true }
 -- A simulator with org "acme" and app "shop", and a client on it that counts its requests by method.
 local function setup()
   local client, sim, counts = sim_helper.counting_client { deploy_seconds = 30 }
-  assert(client:ensure_app { id = APP, envs = { ENV } })
+  assert(client:ensure_app { appId = APP, envs = { ENV } })
   for k in pairs(counts) do counts[k] = nil end
   return client, sim, counts
 end

@@ -97,7 +97,7 @@ function M.deploy(client, opts)
   if opts.dry_run then return delta end
 
   local deployment, derr = client:deploy {
-    app = opts.app, env = opts.env, delta = delta, comment = opts.message or delta.metadata.name,
+    appId = opts.app, envId = opts.env, delta = delta, comment = opts.message or delta.metadata.name,
     wait = opts.wait == true, timeout = opts.timeout, interval = opts.interval, on_progress = opts.on_progress,
     wait_for_running = opts.wait_for_running,
   }
