@@ -18,7 +18,7 @@ describe("humanitec deploy", function()
     run = cli_helper.runner(sim)
     client = require("humanitec").new { transport = sim:transport(), token = cli_helper.TOKEN, org = "acme",
       url = "http://sim.invalid", config_file = "/dev/null" }
-    assert(client:ensure_app { id = "shop", envs = { "development", { id = "production", type = "production" } } })
+    assert(client:ensure_app { appId = "shop", envs = { "development", { id = "production", type = "production" } } })
   end)
 
   local function deployed(env, id)
@@ -44,8 +44,8 @@ describe("humanitec deploy", function()
   end)
 
   it("deploys one environment into another and rolls back +N", function()
-    local first = assert(client:deploy { app = "shop", env = "development", delta = workload("web:1") })
-    assert(client:deploy { app = "shop", env = "development", delta = workload("web:2") })
+    local first = assert(client:deploy { appId = "shop", envId = "development", delta = workload("web:1") })
+    assert(client:deploy { appId = "shop", envId = "development", delta = workload("web:2") })
     local code, out, err = run("deploy env development production --app shop --wait -o json")
     assert.equals(0, code, err)
     local promoted = json.decode(out)
@@ -59,7 +59,7 @@ describe("humanitec deploy", function()
   end)
 
   it("passes --values-version through", function()
-    assert(client:set_values { app = "shop", env = "development", values = { LOG_LEVEL = "debug" } })
+    assert(client:set_values { appId = "shop", envId = "development", values = { LOG_LEVEL = "debug" } })
     local versions = assert(client:list_env_value_set_versions { appId = "shop", envId = "development" })
     local version = versions[1].id
     local delta = assert(client:create_delta { appId = "shop", body = workload("web:1") })
