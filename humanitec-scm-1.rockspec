@@ -40,6 +40,7 @@ build = {
     ["humanitec.calls"] = "lua/humanitec/calls.lua",
     ["humanitec.cli"] = "lua/humanitec/cli/init.lua",
     ["humanitec.cli.api"] = "lua/humanitec/cli/api.lua",
+    ["humanitec.cli.apply"] = "lua/humanitec/cli/apply.lua",
     ["humanitec.cli.args"] = "lua/humanitec/cli/args.lua",
     ["humanitec.cli.completion"] = "lua/humanitec/cli/completion.lua",
     ["humanitec.cli.configure"] = "lua/humanitec/cli/configure.lua",

@@ -29,6 +29,26 @@ function M.words(s)
   return out
 end
 
+--- A transport for `sim` that appends "METHOD /path" to `log` for every request.
+function M.logging_transport(sim, log)
+  local inner = sim:transport()
+  return {
+    open = function(_, opts)
+      local session = inner:open(opts)
+      return setmetatable({
+        request = function(_, method, url, ...)
+          log[#log + 1] = method .. " " .. url:gsub("^https?://[^/]+", ""):gsub("%?.*$", "")
+          return session:request(method, url, ...)
+        end,
+      }, { __index = function(_, k)
+        local v = session[k]
+        if type(v) == "function" then return function(_, ...) return v(session, ...) end end
+        return v
+      end })
+    end,
+  }
+end
+
 --- A runner for `sim`: run(argv [, opts]) -> exit status, stdout, stderr. opts.env is the environment (a
 --- table), opts.bare leaves out the token, org and URL flags; other opts go to cli.main.
 function M.runner(sim, printed)
