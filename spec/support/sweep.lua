@@ -152,8 +152,9 @@ function M.world(client, org, advance)
   client:post(base .. "/env-types/sweep-type/users", { id = user.id, role = "deployer" })
   local pk = client:post(base .. "/keys", "-----BEGIN PUBLIC KEY-----\nsweep\n-----END PUBLIC KEY-----\n")
   ids.keyId = pk and pk.id or "none"
-  local av = client:post(base .. "/artefact-versions", { type = "container",
-    name = "registry.example.com/sweep", version = "1.0.0", digest = "sha256:" .. string.rep("a", 64) })
+  local av = client:post(base .. "/artefact-versions", { type = "workload", name = "sweep-workload",
+    version = "1.0.0", spec = { apiVersion = "score.dev/v1b1", metadata = { name = "sweep-workload" },
+      containers = { main = { image = "registry.example.com/sweep:1" } } } })
   ids.artefactVersionId = av and av.id or "none"
   ids.artefactId = av and av.artefact_id or "none"
   ids.versionId = ids.artefactVersionId
@@ -185,6 +186,18 @@ local function media_of(headers)
   if type(ct) == "table" then ct = ct[1] end
   return ct and ct:match("^%s*([^;%s]+)") or nil
 end
+
+--- Answers the spec itself makes impossible to give validly, by operation: the violation's text must match
+--- the pattern, and README's known deviations say why. Nothing else is excused.
+M.CONTRADICTIONS = {
+  -- ArtefactVersion is oneOf Container (base + ref, commit, digest) and Workload (base alone): every container
+  -- version matches both.
+  create_artefact_version = "matches 2 oneOf options",
+  -- ImageBuildResponse.image is required, and its pattern ends in $' (a quote after the end): no string matches.
+  get_deprecated_image = "%.image does not match",
+  list_deprecated_images = "%.image does not match",
+  list_deprecated_image_builds = "%.image does not match",
+}
 
 --- Judges one raw answer: "unserved", "violation" (with why) or "ok".
 function M.judge(gen, spec_op, last)
@@ -268,6 +281,11 @@ function M.run(client, recorder, document, org, advance, on_call)
         if verdict ~= "unserved" then verdict, why = v, w end
         if v ~= "ok" then break end
       end
+    end
+    local excuse = M.CONTRADICTIONS[case.name]
+    if verdict == "violation" and excuse and tostring(why):find(excuse) then
+      verdict = "ok"
+      result.contradictions = (result.contradictions or 0) + 1
     end
     if verdict == "unserved" then
       result.unserved[#result.unserved + 1] = case.name

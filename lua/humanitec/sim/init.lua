@@ -26,7 +26,7 @@ M.VERSION = "0.1.0"
 -- Area modules, each with `routes(router)` and optionally `settle(sim, now)` and `init(sim)`.
 local AREAS = {}
 for i, name in ipairs({ "orgs", "users", "apps", "deltas", "deploys", "values", "resources", "pipelines",
-  "devices", "collections" }) do
+  "devices", "collections", "artefacts" }) do
   AREAS[i] = require("humanitec.sim." .. name)
 end
 

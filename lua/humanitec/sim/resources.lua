@@ -71,7 +71,7 @@ local function active_view(org, r)
   local def = org.defs[r.def_id]
   return {
     org_id = org.id, app_id = r.app_id, env_id = r.env_id, env_type = r.env_type, res_id = r.res_id,
-    def_id = r.def_id, def_version_id = def and def.active_version_id or "", type = r.type,
+    def_id = r.def_id, def_version_id = r.pinned_version_id or def and def.active_version_id or "", type = r.type,
     driver_type = def and def.driver_type or "", class = r.class, status = "active", resource = {},
     secret_refs = {}, updated_at = U.iso(r.updated_at), deploy_id = r.deploy_id, gu_res_id = r.gu_res_id,
     scheduled_deletion = false, criteria_id = r.criteria_id,
@@ -221,6 +221,17 @@ local function list_defs(_, req)
   return 200, U.array(list, def_view)
 end
 
+-- Records the definition as it now stands as a new version, which becomes the active one.
+local function snapshot(sim, req, def, action)
+  def.versions = def.versions or {}
+  local v = {
+    id = def.active_version_id, def = U.copy(def_view(def)), action = action, archived = false,
+    created_at = sim:now(), created_by = req.user.id, seq = sim:next_seq(),
+  }
+  v.def.criteria = nil
+  def.versions[v.id] = v
+end
+
 local function create_def(sim, req)
   local org = req.org
   local body = U.json_body(req)
@@ -241,6 +252,7 @@ local function create_def(sim, req)
   check_conflicts(org, def, criteria)
   def.criteria = new_criteria(sim, criteria)
   org.defs[id] = def
+  snapshot(sim, req, def, "create")
   return 200, def_view(def)
 end
 
@@ -259,6 +271,7 @@ end
 local function changed(sim, req, def)
   def.updated_at, def.updated_by = sim:now(), req.user.id
   def.active_version_id = U.uuid(sim)
+  snapshot(sim, req, def, "update")
 end
 
 local function patch_def(sim, req)
@@ -385,6 +398,175 @@ local function env_resources(_, req)
   return 200, out
 end
 
+-- Definition versions ------------------------------------------------------------------------------------
+
+local function version_view(def, v)
+  local out = U.copy(v.def)
+  out.id, out.def_id, out.org_id = v.id, def.id, def.org_id
+  out.action, out.archived, out.proposed = v.action, v.archived, false
+  out.active = def.active_version_id == v.id
+  out.created_at, out.created_by = U.iso(v.created_at), v.created_by
+  return out
+end
+
+local function find_version(req)
+  local def = find_def(req, true)
+  local v = def.versions and def.versions[req.params.defVersionId]
+  if not v then U.fail(404, "version '" .. req.params.defVersionId .. "' of '" .. def.id .. "' not found") end
+  return def, v
+end
+
+local function list_versions(_, req)
+  local def = find_def(req, true)
+  local list = U.ordered(def.versions or {})
+  local out = json.array()
+  for i = #list, 1, -1 do out[#out + 1] = version_view(def, list[i]) end -- newest first
+  return 200, out
+end
+
+local function get_version(_, req)
+  return 200, version_view(find_version(req))
+end
+
+local function archive_version(_, req)
+  local def, v = find_version(req)
+  local body = req.body and not req.body:find("^%s*$") and U.json_body(req) or {}
+  local archived = U.field(body, "archived", "boolean")
+  if archived == nil then archived = true end
+  if archived and def.active_version_id == v.id then U.fail(400, "the active version cannot be archived") end
+  v.archived = archived
+  return 204
+end
+
+-- Promoting a version makes its content the definition's again, as the active version.
+local function promote_version(sim, req)
+  local def, v = find_version(req)
+  if v.archived then U.fail(400, "an archived version cannot be promoted") end
+  def.name, def.driver_type, def.driver_account = v.def.name, v.def.driver_type, v.def.driver_account
+  def.provision = U.copy(v.def.provision)
+  def.active_version_id = v.id
+  def.updated_at, def.updated_by = sim:now(), req.user.id
+  return 204
+end
+
+-- Active resources: delete and pin ---------------------------------------------------------------------
+
+local function find_active(req)
+  local app, env = find.env(req)
+  for i, r in ipairs(req.org.active_resources) do
+    if r.app_id == app.id and r.env_id == env.id and r.type == req.params.type and r.res_id == req.params.resId then
+      return r, i
+    end
+  end
+  U.fail(404, "no active resource '" .. req.params.type .. "/" .. req.params.resId .. "' in the environment")
+end
+
+local function delete_active(_, req)
+  local _, i = find_active(req)
+  table.remove(req.org.active_resources, i)
+  return 204
+end
+
+local function pin_active(_, req)
+  local r = find_active(req)
+  local body = U.json_body(req)
+  local target = U.field(body, "target_def_version_id", "string", true)
+  local def = req.org.defs[r.def_id]
+  if not (def and def.versions and def.versions[target]) then
+    U.fail(400, "'" .. target .. "' is not a version of resource definition '" .. r.def_id .. "'")
+  end
+  r.pinned_version_id = target
+  return 200, active_view(req.org, r)
+end
+
+-- Resource graphs ----------------------------------------------------------------------------------------
+
+-- A hash of JSON content, as the sets are named.
+local function content_hash(v)
+  return require("humanitec.sim.deltas").set_id(v)
+end
+
+-- The node a provision request resolves to in the environment: the definition matching it.
+local function node_for(req, env, app, raw)
+  if not U.is_object(raw) then U.fail(400, "each resource request must be an object") end
+  local id = U.field(raw, "id", "string", true)
+  local kind = U.field(raw, "type", "string", true)
+  local class = U.field(raw, "class", "string") or "default"
+  local ctx = { type = kind, class = class, app_id = app.id, env_id = env.id, env_type = env.type, res_id = id }
+  local def, c = M.match(req.org, ctx)
+  if not def then U.fail(400, "no resource definition of type '" .. kind .. "' matches '" .. id .. "'") end
+  return {
+    type = kind, class = class, id = id, guresid = content_hash({ app.id, env.id, kind, class, id }),
+    resource = U.copy(U.field(raw, "resource", "table") or {}), driver = {}, def_id = def.id,
+    criteria_id = c.id, driver_type = def.driver_type, driver_account = def.driver_account,
+    resource_schema = {}, depends_on = json.array(), def_version_id = def.active_version_id,
+    in_place_driver_change = def.in_place_driver_change or false,
+  }
+end
+
+local function graph_nodes(req)
+  local app, env = find.env(req)
+  local body = U.json_body(req, "array")
+  local nodes = json.array()
+  for i, raw in ipairs(body) do nodes[i] = node_for(req, env, app, raw) end
+  return nodes, env
+end
+
+local function query_graph(_, req)
+  return 200, (graph_nodes(req))
+end
+
+local function create_graph(sim, req)
+  local nodes, env = graph_nodes(req)
+  local now = sim:now()
+  local graph = { id = U.uuid(sim), nodes = nodes, hash = content_hash(nodes), created_at = U.iso(now),
+    used_at = U.iso(now) }
+  env.graphs = env.graphs or {}
+  env.graphs[graph.id] = graph
+  return 200, graph
+end
+
+local function get_graph(_, req)
+  local _, env = find.env(req)
+  local graph = env.graphs and env.graphs[req.params.graphId]
+  if not graph then U.fail(404, "graph '" .. req.params.graphId .. "' not found") end
+  return 200, graph
+end
+
+--- The resource inputs of a set: one per external resource its modules declare, and per shared one.
+---@param content table  set content
+---@return table
+function M.set_inputs(content)
+  local out = {}
+  local mids = {}
+  for mid in pairs(content.modules or {}) do mids[#mids + 1] = mid end
+  table.sort(mids)
+  for _, mid in ipairs(mids) do
+    local externals = U.is_object(content.modules[mid]) and content.modules[mid].externals
+    if U.is_object(externals) then
+      local names = {}
+      for name in pairs(externals) do names[#names + 1] = name end
+      table.sort(names)
+      for _, name in ipairs(names) do
+        local ext = externals[name]
+        if U.is_object(ext) and type(ext.type) == "string" then
+          out[#out + 1] = { id = "modules." .. mid .. ".externals." .. name, type = ext.type,
+            class = type(ext.class) == "string" and ext.class or "default",
+            resource = U.is_object(ext.params) and U.copy(ext.params) or {} }
+        end
+      end
+    end
+  end
+  return U.array(out)
+end
+
+local function set_inputs(_, req)
+  local app = find.app(req)
+  local content = require("humanitec.sim.deltas").set_of(app, req.params.setId)
+  if not content then U.fail(404, "set '" .. req.params.setId .. "' not found") end
+  return 200, M.set_inputs(content)
+end
+
 ---@param r table router
 function M.routes(r)
   local base = "/orgs/{orgId}/resources/defs"
@@ -399,6 +581,17 @@ function M.routes(r)
   r:add("DELETE", base .. "/{defId}/criteria/{criteriaId}", delete_criterion)
   r:add("GET", base .. "/{defId}/resources", def_resources)
   r:add("GET", "/orgs/{orgId}/apps/{appId}/envs/{envId}/resources", env_resources)
+  r:add("GET", base .. "/{defId}/versions", list_versions)
+  r:add("GET", base .. "/{defId}/versions/{defVersionId}", get_version)
+  r:add("POST", base .. "/{defId}/versions/{defVersionId}/actions/archive", archive_version)
+  r:add("POST", base .. "/{defId}/versions/{defVersionId}/actions/promote", promote_version)
+  local env_base = "/orgs/{orgId}/apps/{appId}/envs/{envId}/resources"
+  r:add("DELETE", env_base .. "/{type}/{resId}", delete_active)
+  r:add("POST", env_base .. "/{type}/{resId}/actions/pin", pin_active)
+  r:add("POST", env_base .. "/graph", query_graph)
+  r:add("POST", env_base .. "/graphs", create_graph)
+  r:add("GET", env_base .. "/graphs/{graphId}", get_graph)
+  r:add("GET", "/orgs/{orgId}/apps/{appId}/sets/{setId}/resources", set_inputs)
 end
 
 return M

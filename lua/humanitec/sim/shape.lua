@@ -175,7 +175,14 @@ conform = function(v, s, ctx, depth)
       end
     end
     for _, r in ipairs(s.required or {}) do
-      if out[r] == nil then out[r] = default(props and props[r] or {}, ctx, depth + 1) end
+      if out[r] == nil then
+        -- Required without a schema of its own (the spec has some): the value given stands.
+        if v[r] ~= nil and not (props and props[r]) then
+          out[r] = v[r]
+        else
+          out[r] = default(props and props[r] or {}, ctx, depth + 1)
+        end
+      end
     end
     return out
   end
