@@ -66,6 +66,7 @@ build = {
     ["humanitec.loop"] = "lua/humanitec/loop/init.lua",
     ["humanitec.nvim"] = "lua/humanitec/nvim/init.lua",
     ["humanitec.nvim.commands"] = "lua/humanitec/nvim/commands.lua",
+    ["humanitec.nvim.schema"] = "lua/humanitec/nvim/schema.lua",
     ["humanitec.nvim.view"] = "lua/humanitec/nvim/view.lua",
     ["humanitec.operations"] = "lua/humanitec/operations.lua",
     ["humanitec.paginate"] = "lua/humanitec/paginate.lua",

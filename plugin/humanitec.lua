@@ -1,5 +1,6 @@
--- Sourced from the runtimepath at startup (or by the plugin manager): the :Humanitec command, and the rule that
--- the core comes from this plugin's own folder, never from LUA_CPATH. Everything else loads on first use.
+-- Sourced from the runtimepath at startup (or by the plugin manager): the :Humanitec command, the Score schema
+-- for yaml-language-server, and the rule that the core comes from this plugin's own folder, never from
+-- LUA_CPATH. Everything else loads on first use.
 if vim.g.loaded_humanitec then return end
 vim.g.loaded_humanitec = true
 
@@ -19,3 +20,7 @@ end, {
     return require("humanitec.nvim.commands").complete(lead, line)
   end,
 })
+
+-- score.yaml buffers get the Score schema from yaml-language-server, where it runs (setup{ schema = false }
+-- turns this off).
+require("humanitec.nvim.schema").watch()

@@ -129,8 +129,15 @@ describe(":Humanitec in Neovim", function()
     local result, out = nvim.run(root, plugin, script(body), env)
     assert.is_table(result, out)
     assert.is_nil(result.error, result.error)
-    worst_gap, worst_load = math.max(worst_gap, result.maxgap), math.max(worst_load, result.load_ms)
+    worst_load = math.max(worst_load, result.load_ms)
     return result
+  end
+
+  -- The editor's loop never went long without running while requests were in flight (a loose bound: the
+  -- machine may be busy; the teardown prints the longest gap seen).
+  local function assert_no_stall(result)
+    worst_gap = math.max(worst_gap, result.maxgap)
+    assert.is_true(result.maxgap < 100, ("the editor's loop stalled for %.1f ms"):format(result.maxgap))
   end
 
   local function skip()
@@ -202,7 +209,7 @@ describe(":Humanitec in Neovim", function()
     assert.is_nil(text:find("hunter2", 1, true))
     assert.is_false(result.modifiable)
     assert.equals("nofile", result.buftype)
-    assert.is_true(result.maxgap < 100, ("the editor's loop stalled for %.1f ms"):format(result.maxgap))
+    assert_no_stall(result)
   end)
 
   it("lists deployments and opens one with its errors", function()
@@ -238,7 +245,7 @@ describe(":Humanitec in Neovim", function()
     table.sort(ids)
     assert.same(ids, result.completion)
     assert.matches("Status: succeeded\n.*Errors %(0%)", table.concat(result.first, "\n"))
-    assert.is_true(result.maxgap < 100, ("the editor's loop stalled for %.1f ms"):format(result.maxgap))
+    assert_no_stall(result)
   end)
 
   it("deploys a delta buffer with progress notifications replaced in place, and a final status", function()
@@ -264,7 +271,7 @@ describe(":Humanitec in Neovim", function()
     local deployments = assert(client:get("/orgs/acme/apps/web/envs/production/deploys"))
     assert.equals("release 7", deployments[1].comment)
     assert.equals("succeeded", deployments[1].status)
-    assert.is_true(result.maxgap < 100, ("the editor's loop stalled for %.1f ms"):format(result.maxgap))
+    assert_no_stall(result)
   end)
 
   it("reports a failed deployment with its first error, and refuses a buffer that is not a delta", function()

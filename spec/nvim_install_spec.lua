@@ -60,6 +60,7 @@ describe("Neovim plugin install", function()
         r.round_trip = json.encode(json.decode('{"a":{},"b":[],"c":null}'))
         r.mapped = mapped()
         r.cjson_loaded = package.loaded.cjson ~= nil
+        r.jsonc_loaded = package.loaded["humanitec.jsonc"] ~= nil -- LUA_CPATH names a 5.4 build of it
         c:close()
       end)
       r.error = not ok and tostring(err) or nil
@@ -71,6 +72,7 @@ describe("Neovim plugin install", function()
     assert.is_truthy(result.round_trip:find('"b":[]', 1, true), result.round_trip)
     assert.is_truthy(result.round_trip:find('"c":null', 1, true), result.round_trip)
     assert.is_false(result.cjson_loaded)
+    assert.is_false(result.jsonc_loaded)
     local core
     for _, path in ipairs(result.mapped) do
       assert.is_nil(path:find("lua/?5%.4/"), "a Lua 5.4 module was loaded: " .. path)

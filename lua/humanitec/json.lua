@@ -9,9 +9,12 @@
 -- Inside Neovim the codec is Neovim's own copy of lua-cjson, `vim.json`: it is built for the LuaJIT that runs
 -- there, while a lua-cjson found through LUA_CPATH may be built for another Lua and is never loaded.
 local vim = rawget(_G, "vim")
-local cjson = type(vim) == "table" and type(vim.json) == "table" and vim.json.new and vim.json or require "cjson"
--- The decoder is humanitec.jsonc; humanitec.core holds the same one, and is all that Neovim's build makes.
-local has_jsonc, jsonc = pcall(require, "humanitec.jsonc")
+local in_nvim = type(vim) == "table" and type(vim.json) == "table" and vim.json.new ~= nil
+local cjson = in_nvim and vim.json or require "cjson"
+-- The decoder is humanitec.jsonc; humanitec.core holds the same one, and is all that Neovim's build makes (so
+-- inside Neovim humanitec.jsonc is not looked for: LUA_CPATH may name one built for another Lua).
+local has_jsonc, jsonc = false, nil
+if not in_nvim then has_jsonc, jsonc = pcall(require, "humanitec.jsonc") end
 if not has_jsonc then jsonc = { decoder = require("humanitec.core").json_decoder } end
 
 local M = {}

@@ -99,6 +99,11 @@ function M.setup(opts)
     client = opts.client or {}, poll_interval = opts.poll_interval or 2, schema = opts.schema ~= false,
   }
   M.state.org, M.state.app, M.state.env = opts.org, opts.app, opts.env
+  if options.schema then
+    require("humanitec.nvim.schema").watch()
+  else
+    pcall(vim.api.nvim_del_augroup_by_name, "humanitec_score_schema")
+  end
 end
 
 --- The plugin's options, as setup() left them.
