@@ -33,30 +33,46 @@ function M.install(root, build)
   return dir, out
 end
 
---- Runs `script` (Lua source) in headless Neovim with `plugin` on its runtimepath, isolated from the user's
---- configuration, with LUA_PATH and LUA_CPATH naming Lua 5.4 modules and `env` added. The script gets
---- RESULT (a file path) in its environment and writes JSON there; returns the decoded value and Neovim's output.
-function M.run(root, plugin, script, env)
+-- Writes the init file a plugin manager amounts to, and returns the shell words that start Neovim with it,
+-- isolated from the user's configuration, with LUA_PATH and LUA_CPATH naming Lua 5.4 modules and `env` added;
+-- `launcher` (words) runs Neovim.
+local function command(root, plugin, env, launcher)
   local init = root .. "/init.lua"
   local f = assert(io.open(init, "w"))
   -- What lazy.nvim does for a plugin once built: its folder goes on the runtimepath; Neovim sources plugin/.
   f:write(("vim.opt.rtp:prepend(%q)\n"):format(plugin))
   f:close()
-  local file = root .. "/script.lua"
-  f = assert(io.open(file, "w"))
-  f:write(script)
-  f:close()
-  local result = root .. "/result.json"
-  os.remove(result)
   local words = {
     "cd", q(root), "&&", "env", "HOME=" .. q(root), "XDG_CONFIG_HOME=" .. q(root .. "/config"),
     "XDG_DATA_HOME=" .. q(root .. "/data"), "XDG_STATE_HOME=" .. q(root .. "/state"),
     "XDG_CACHE_HOME=" .. q(root .. "/cache"), "LUA_PATH=" .. q(M.FOREIGN_LUA_PATH),
-    "LUA_CPATH=" .. q(M.FOREIGN_LUA_CPATH), "RESULT=" .. q(result),
+    "LUA_CPATH=" .. q(M.FOREIGN_LUA_CPATH),
   }
   for k, v in pairs(env or {}) do words[#words + 1] = q(k .. "=" .. v) end
-  for _, w in ipairs { "timeout", "120", "nvim", "--headless", "-u", q(init), "-i", "NONE", "-n",
-    "-c", q("luafile " .. file), "-c", "'qa!'", "</dev/null" } do
+  for _, w in ipairs(launcher or {}) do words[#words + 1] = w end
+  for _, w in ipairs { "nvim", "-u", q(init), "-i", "NONE", "-n" } do words[#words + 1] = w end
+  return words
+end
+
+--- The shell command that starts Neovim (in a terminal) with `plugin` installed, as M.run does headless.
+function M.command(root, plugin, env)
+  return table.concat(command(root, plugin, env), " ")
+end
+
+--- Runs `script` (Lua source) in headless Neovim with `plugin` on its runtimepath, isolated from the user's
+--- configuration, with LUA_PATH and LUA_CPATH naming Lua 5.4 modules and `env` added. The script gets
+--- RESULT (a file path) in its environment and writes JSON there; returns the decoded value and Neovim's output.
+function M.run(root, plugin, script, env)
+  local file = root .. "/script.lua"
+  local f = assert(io.open(file, "w"))
+  f:write(script)
+  f:close()
+  local result = root .. "/result.json"
+  os.remove(result)
+  local vars = { RESULT = result }
+  for k, v in pairs(env or {}) do vars[k] = v end
+  local words = command(root, plugin, vars, { "timeout", "120" })
+  for _, w in ipairs { "--headless", "-c", q("luafile " .. file), "-c", "'qa!'", "</dev/null" } do
     words[#words + 1] = w
   end
   local out = helpers.capture(table.concat(words, " "))
