@@ -52,7 +52,7 @@ describe("humanitec.score.to_delta", function()
         covered[f] = true
       end
       local opts = c[2]
-      opts.env, opts.message = "development", "golden"
+      opts.envId, opts.message = "development", "golden"
       local delta, err = score.to_delta(#docs == 1 and docs[1] or docs, opts)
       assert.is_nil(err, name .. ": " .. tostring(err))
       assert.same(golden(name), normal(delta), name)
@@ -178,7 +178,7 @@ describe("humanitec.score.to_delta", function()
 
   it("carries Score specs as Generic Mode workloads", function()
     local doc = load("resources.yaml")
-    local delta = assert(score.to_delta(doc, { mode = "workloads", env = "dev", image = "orders:4",
+    local delta = assert(score.to_delta(doc, { mode = "workloads", envId = "dev", image = "orders:4",
       extensions = { apiVersion = "humanitec.org/v1b1", spec = { labels = { team = "a" } } } }))
     assert.is_nil(delta.modules)
     local w = delta.workloads.add.orders
@@ -197,5 +197,9 @@ describe("humanitec.score.to_delta", function()
     assert.has_error(function() score.to_delta({}) end, "bad argument #1 to 'to_delta' (no Score document given)")
     assert.has_error(function() score.to_delta(load("minimal.yaml"), { mode = "other" }) end)
     assert.has_error(function() score.to_delta({ { nothing = true } }) end)
+    assert.has_error(function() score.to_delta(load("minimal.yaml"), { env = "dev" }) end,
+      "bad argument #2 to 'to_delta' (unknown option 'env'; did you mean 'envId'?)")
+    assert.has_error(function() score.to_delta(load("minimal.yaml"), { image = 1 }) end,
+      "bad option 'image' to 'to_delta' (string expected, got number)")
   end)
 end)

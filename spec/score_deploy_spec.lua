@@ -48,7 +48,7 @@ describe("humanitec.score.deploy", function()
   it("deploys several Score files as one delta and waits, reporting each status", function()
     local seen = {}
     local files = { C .. "full.yaml", C .. "resources.yaml" }
-    local d, err, delta = score.deploy(client, { file = files, app = APP, env = ENV, wait = true,
+    local d, err, delta = score.deploy(client, { file = files, appId = APP, envId = ENV, wait = true,
       extensions = C .. "extensions/full.humanitec.yaml", message = "release 7",
       on_progress = function(status) seen[#seen + 1] = status end })
     assert.is_nil(err)
@@ -57,7 +57,7 @@ describe("humanitec.score.deploy", function()
     assert.equals("release 7", d.comment)
     -- the delta sent is the translation of the files
     local docs = { assert(score.load(files[1])), assert(score.load(files[2])) }
-    local expected = assert(score.to_delta(docs, { env = ENV, message = "release 7",
+    local expected = assert(score.to_delta(docs, { envId = ENV, message = "release 7",
       extensions = C .. "extensions/full.humanitec.yaml" }))
     assert.same(json.decode(json.encode(expected)), json.decode(json.encode(delta)))
     -- and what the environment now runs
@@ -70,7 +70,7 @@ describe("humanitec.score.deploy", function()
   it("returns a failed deployment with its errors: code, summary, message", function()
     local errs = { { code = "IMAGE_PULL", summary = "image not found", message = "busybox:nope: manifest unknown" } }
     sim:fail_next_deployment { errors = errs }
-    local d, err = score.deploy(client, { file = C .. "minimal.yaml", app = APP, env = ENV, wait = true,
+    local d, err = score.deploy(client, { file = C .. "minimal.yaml", appId = APP, envId = ENV, wait = true,
       image = "busybox:nope" })
     assert.is_nil(d)
     assert.equals("deployment_failed", err.kind)
@@ -81,12 +81,12 @@ describe("humanitec.score.deploy", function()
   end)
 
   it("returns the deployment as started unless told to wait", function()
-    local d = assert(score.deploy(client, { file = C .. "minimal.yaml", app = APP, env = ENV }))
+    local d = assert(score.deploy(client, { file = C .. "minimal.yaml", appId = APP, envId = ENV }))
     assert.equals("pending", d.status)
   end)
 
   it("builds the delta and sends nothing on a dry run, app and env not needed", function()
-    local delta, err = score.deploy(client, { file = C .. "full.yaml", dry_run = true, env = ENV })
+    local delta, err = score.deploy(client, { file = C .. "full.yaml", dry_run = true, envId = ENV })
     assert.is_nil(err)
     assert.equals("humanitec/default-module", delta.modules.add["web-app"].profile)
     assert.equals(0, mutations(counts))
@@ -94,9 +94,9 @@ describe("humanitec.score.deploy", function()
   end)
 
   it("removes the workloads the files describe", function()
-    assert(score.deploy(client, { file = { C .. "minimal.yaml", C .. "resources.yaml" }, app = APP, env = ENV,
+    assert(score.deploy(client, { file = { C .. "minimal.yaml", C .. "resources.yaml" }, appId = APP, envId = ENV,
       wait = true }))
-    local d = assert(score.deploy(client, { file = C .. "minimal.yaml", app = APP, env = ENV, remove = true,
+    local d = assert(score.deploy(client, { file = C .. "minimal.yaml", appId = APP, envId = ENV, remove = true,
       wait = true }))
     assert.equals("succeeded", d.status)
     local set = current_set(client)
@@ -105,7 +105,7 @@ describe("humanitec.score.deploy", function()
   end)
 
   it("deploys in Generic Mode: the Score spec travels as a workload", function()
-    assert(score.deploy(client, { file = C .. "resources.yaml", app = APP, env = ENV, mode = "workloads",
+    assert(score.deploy(client, { file = C .. "resources.yaml", appId = APP, envId = ENV, mode = "workloads",
       wait = true, image = "registry.example.com/orders:4" }))
     local set = current_set(client)
     assert.equals("registry.example.com/orders:4", set.workloads.orders.spec.containers.api.image)
@@ -113,11 +113,11 @@ describe("humanitec.score.deploy", function()
   end)
 
   it("sends nothing when a file is invalid, and says why", function()
-    local d, err = score.deploy(client, { file = C .. "invalid/port-range.yaml", app = APP, env = ENV })
+    local d, err = score.deploy(client, { file = C .. "invalid/port-range.yaml", appId = APP, envId = ENV })
     assert.is_nil(d)
     assert.equals("score", err.kind)
     assert.equals(12, err.details[1].line)
-    d, err = score.deploy(client, { file = C .. "no-such.yaml", app = APP, env = ENV })
+    d, err = score.deploy(client, { file = C .. "no-such.yaml", appId = APP, envId = ENV })
     assert.is_nil(d)
     assert.equals("score", err.kind)
     assert.equals(0, mutations(counts))
@@ -125,10 +125,16 @@ describe("humanitec.score.deploy", function()
 
   it("raises on misuse, naming the argument", function()
     assert.has_error(function() score.deploy(nil, {}) end, "bad argument #1 to 'deploy' (client expected, got nil)")
-    assert.has_error(function() score.deploy(client, { app = APP, env = ENV }) end,
+    assert.has_error(function() score.deploy(client, { appId = APP, envId = ENV }) end,
       "bad argument #2 to 'deploy' (give 'file', 'doc' or 'docs')")
-    assert.has_error(function() score.deploy(client, { file = C .. "minimal.yaml", env = ENV }) end,
-      "bad field 'app' to 'deploy' (string expected, got nil)")
+    assert.has_error(function() score.deploy(client, { file = C .. "minimal.yaml", envId = ENV }) end,
+      "bad argument #2 to 'deploy' (option 'appId' is required)")
+    assert.has_error(function() score.deploy(client, { file = C .. "minimal.yaml", app = APP, envId = ENV }) end,
+      "bad argument #2 to 'deploy' (unknown option 'app'; did you mean 'appId'?)")
+    assert.has_error(function() score.deploy(client, { file = C .. "minimal.yaml", dry_run = true, imgae = "x" }) end,
+      "bad argument #2 to 'deploy' (unknown option 'imgae'; did you mean 'image'?)")
+    assert.has_error(function() score.deploy(client, { file = 7, dry_run = true }) end,
+      "bad option 'file' to 'deploy' (string or table expected, got number)")
   end)
 end)
 

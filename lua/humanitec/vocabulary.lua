@@ -159,9 +159,6 @@ M.RENAMED = {
   deny = { approval = "approvalId" },
 }
 
-local helper_names = {}
-for name, fields in pairs(M.HELPERS) do helper_names[name] = M.names(fields) end
-
 local function type_ok(want, v)
   local kind = type(v)
   if kind == want then return true end
@@ -169,6 +166,41 @@ local function type_ok(want, v)
     if alt == kind then return true end
   end
   return false
+end
+
+--- Checks the keys of an options table against `fields` (name -> Lua type, "a|b" for either): no unknown key
+--- (with a hint; `renamed` maps old names to new ones), each of the right type, numbers not negative. Raises at
+--- `level` (counted from the caller of check_fields) naming `fname` and the options' argument number `argn` (1).
+---@param fname string the entry point
+---@param opts table
+---@param fields table<string, string>
+---@param level integer
+---@param renamed? table<string, string>
+---@param argn? integer
+---@return table opts
+function M.check_fields(fname, opts, fields, level, renamed, argn)
+  level = level + 1
+  local names = M.names(fields)
+  for key in pairs(opts) do
+    if fields[key] == nil then
+      local new = renamed and renamed[key]
+      error(("bad argument #%d to '%s' (unknown option '%s'%s)"):format(argn or 1, fname, tostring(key),
+        new and ("; did you mean '" .. new .. "'?") or M.hint(key, names)), level)
+    end
+  end
+  for _, key in ipairs(names) do
+    local v, want = opts[key], fields[key]
+    if v ~= nil then
+      if not type_ok(want, v) then
+        error(("bad option '%s' to '%s' (%s expected, got %s)"):format(key, fname, want:gsub("|", " or "), type(v)),
+          level)
+      end
+      if type(v) == "number" and (v ~= v or v < 0) then
+        error(("bad option '%s' to '%s' (a non-negative number expected)"):format(key, fname), level)
+      end
+    end
+  end
+  return opts
 end
 
 --- Checks a helper's options: a table, no unknown key (with a hint), each of the right type, none required
@@ -182,26 +214,7 @@ function M.check(fname, opts, level)
   if type(opts) ~= "table" then
     error(("bad argument #1 to '%s' (table of options expected, got %s)"):format(fname, type(opts)), level)
   end
-  local fields = M.HELPERS[fname]
-  for key in pairs(opts) do
-    if fields[key] == nil then
-      local renamed = M.RENAMED[fname] and M.RENAMED[fname][key]
-      error(("bad argument #1 to '%s' (unknown option '%s'%s)"):format(fname, tostring(key),
-        renamed and ("; did you mean '" .. renamed .. "'?") or M.hint(key, helper_names[fname])), level)
-    end
-  end
-  for _, key in ipairs(helper_names[fname]) do
-    local v, want = opts[key], fields[key]
-    if v ~= nil then
-      if not type_ok(want, v) then
-        error(("bad option '%s' to '%s' (%s expected, got %s)"):format(key, fname, want:gsub("|", " or "), type(v)),
-          level)
-      end
-      if type(v) == "number" and (v ~= v or v < 0) then
-        error(("bad option '%s' to '%s' (a non-negative number expected)"):format(key, fname), level)
-      end
-    end
-  end
+  M.check_fields(fname, opts, M.HELPERS[fname], level, M.RENAMED[fname])
   for _, key in ipairs(M.REQUIRED[fname]) do
     if opts[key] == nil then
       error(("bad argument #1 to '%s' (option '%s' is required)"):format(fname, key), level)

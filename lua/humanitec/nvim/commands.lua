@@ -226,7 +226,7 @@ local function buffer_delta(buf, env)
     if not doc then return nil, tostring(err) end
     -- Humanitec's extensions to Score, where score-humanitec looks for them: humanitec.score.yaml beside it.
     local extensions = vim.fn.fnamemodify(name, ":h") .. "/humanitec.score.yaml"
-    local delta, terr = score.to_delta(doc, { env = env, message = "Deployed from Neovim",
+    local delta, terr = score.to_delta(doc, { envId = env, message = "Deployed from Neovim",
       extensions = vim.fn.filereadable(extensions) == 1 and extensions or nil })
     if not delta then
       return nil, terr.details and score.format_problems(terr) or tostring(terr.message or terr)

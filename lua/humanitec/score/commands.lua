@@ -192,7 +192,7 @@ function M.deploy(client, opts, out, err)
   end
   local where = tostring(opts.app) .. "/" .. tostring(opts.env)
   local result, derr = score.deploy(client or {}, {
-    docs = docs, app = opts.app, env = opts.env, extensions = opts.extensions, overrides = opts.overrides,
+    docs = docs, appId = opts.app, envId = opts.env, extensions = opts.extensions, overrides = opts.overrides,
     image = opts.image, properties = opts.property or opts.properties, message = opts.message, mode = opts.mode,
     dry_run = opts.dry_run, remove = opts.remove, wait = opts.wait == true, timeout = opts.timeout,
     on_progress = function(status, d)

@@ -1,6 +1,7 @@
 --- Deploying Score files: read them, translate them into one delta (humanitec.score.to_delta), and deploy it
 --- with the client's `deploy` workflow helper, waiting when asked. A dry run builds the delta and sends nothing.
 local json = require "humanitec.json"
+local vocabulary = require "humanitec.vocabulary"
 
 local M = {}
 
@@ -8,8 +9,8 @@ local M = {}
 ---@field file? string|string[] the Score file(s); or `doc`/`docs` with documents already loaded
 ---@field doc? table
 ---@field docs? table[]
----@field app? string required unless `dry_run`
----@field env? string required unless `dry_run`
+---@field appId? string required unless `dry_run`
+---@field envId? string required unless `dry_run`
 ---@field extensions? table|string
 ---@field overrides? table|string
 ---@field image? string
@@ -24,9 +25,13 @@ local M = {}
 ---@field on_progress? fun(status: string, deployment: table)
 ---@field wait_for_running? boolean on 409, wait for the running deployment and try again
 
-local function bad(field, expected, got)
-  error(("bad field '%s' to 'deploy' (%s expected, got %s)"):format(field, expected, type(got)), 3)
-end
+-- The options of deploy, and their types.
+local OPTIONS = {
+  file = "string|table", doc = "table", docs = "table", appId = "string", envId = "string",
+  extensions = "table|string", overrides = "table|string", image = "string", properties = "table",
+  message = "string", mode = "string", dry_run = "boolean", remove = "boolean", wait = "boolean",
+  timeout = "number", interval = "number", on_progress = "function", wait_for_running = "boolean",
+}
 
 local function documents(score, opts)
   local docs = {}
@@ -57,17 +62,15 @@ function M.deploy(client, opts)
     error("bad argument #1 to 'deploy' (client expected, got " .. type(client) .. ")", 2)
   end
   if type(opts) ~= "table" then error("bad argument #2 to 'deploy' (table expected, got " .. type(opts) .. ")", 2) end
+  vocabulary.check_fields("deploy", opts, OPTIONS, 2, { app = "appId", env = "envId" }, 2)
   if opts.file == nil and opts.doc == nil and opts.docs == nil then
     error("bad argument #2 to 'deploy' (give 'file', 'doc' or 'docs')", 2)
   end
-  if opts.file ~= nil and type(opts.file) ~= "string" and type(opts.file) ~= "table" then
-    bad("file", "string or list", opts.file)
-  end
   if not opts.dry_run then
-    if type(opts.app) ~= "string" then bad("app", "string", opts.app) end
-    if type(opts.env) ~= "string" then bad("env", "string", opts.env) end
+    for _, key in ipairs({ "appId", "envId" }) do
+      if opts[key] == nil then error("bad argument #2 to 'deploy' (option '" .. key .. "' is required)", 2) end
+    end
   end
-  if opts.message ~= nil and type(opts.message) ~= "string" then bad("message", "string", opts.message) end
   local score = require "humanitec.score"
   local docs, err = documents(score, opts)
   if not docs then return nil, err end
@@ -85,11 +88,11 @@ function M.deploy(client, opts)
       names[#names + 1] = name
     end
     local group = opts.mode == "workloads" and "workloads" or "modules"
-    delta = { metadata = { env_id = opts.env, name = opts.message or ("Remove " .. table.concat(names, ", ")) },
+    delta = { metadata = { env_id = opts.envId, name = opts.message or ("Remove " .. table.concat(names, ", ")) },
       [group] = { remove = names } }
   else
     delta, err = score.to_delta(docs, {
-      env = opts.env, message = opts.message, extensions = opts.extensions, overrides = opts.overrides,
+      envId = opts.envId, message = opts.message, extensions = opts.extensions, overrides = opts.overrides,
       image = opts.image, properties = opts.properties, mode = opts.mode,
     })
     if not delta then return nil, err end
@@ -97,7 +100,7 @@ function M.deploy(client, opts)
   if opts.dry_run then return delta end
 
   local deployment, derr = client:deploy {
-    appId = opts.app, envId = opts.env, delta = delta, comment = opts.message or delta.metadata.name,
+    appId = opts.appId, envId = opts.envId, delta = delta, comment = opts.message or delta.metadata.name,
     wait = opts.wait == true, timeout = opts.timeout, interval = opts.interval, on_progress = opts.on_progress,
     wait_for_running = opts.wait_for_running,
   }

@@ -12,6 +12,7 @@ local errors = require "humanitec.errors"
 local jsonschema = require "humanitec.score.jsonschema"
 local shape = require "humanitec.score.shape"
 local translate = require "humanitec.score.delta"
+local vocabulary = require "humanitec.vocabulary"
 local yaml = require "humanitec.score.yaml"
 
 local M = {}
@@ -203,7 +204,7 @@ end
 -- ---- translating ----------------------------------------------------------------------------------------
 
 ---@class humanitec.score.ToDeltaOptions
----@field env? string the environment the delta is meant for (metadata.env_id)
+---@field envId? string the environment the delta is meant for (metadata.env_id)
 ---@field message? string the delta's name; "Deployed from Score" by default
 ---@field extensions? table|string Humanitec's extensions (`apiVersion: humanitec.org/v1b1`): a table or a file
 ---@field overrides? table|string a Score fragment deep-merged over each document (values win): a table or a file
@@ -266,6 +267,12 @@ local function shape_doc(doc, entry)
   return out
 end
 
+-- The options of to_delta, and their types.
+local TO_DELTA_OPTIONS = {
+  envId = "string", message = "string", extensions = "table|string", overrides = "table|string",
+  properties = "table", image = "string", mode = "string", validate = "boolean", base_dir = "string",
+}
+
 local function is_document(v)
   return type(v) == "table" and (v.apiVersion ~= nil or v.metadata ~= nil or v.containers ~= nil)
 end
@@ -284,6 +291,7 @@ function M.to_delta(docs, opts)
   end
   opts = opts or {}
   if type(opts) ~= "table" then error("bad argument #2 to 'to_delta' (table expected, got " .. type(opts) .. ")", 2) end
+  vocabulary.check_fields("to_delta", opts, TO_DELTA_OPTIONS, 2, { env = "envId" }, 2)
   if opts.mode ~= nil and opts.mode ~= "delta" and opts.mode ~= "workloads" then
     error("bad field 'mode' to 'to_delta' (\"delta\" or \"workloads\" expected, got " .. tostring(opts.mode) .. ")", 2)
   end
@@ -317,7 +325,7 @@ function M.to_delta(docs, opts)
     end
     entries[i] = { doc = shaped, extensions = ext, base_dir = pick("base_dir") or dirname(M.source_of(doc)) }
   end
-  local topts = { env = opts.env, message = opts.message or "Deployed from Score" }
+  local topts = { env = opts.envId, message = opts.message or "Deployed from Score" }
   local delta, err
   if opts.mode == "workloads" then
     delta, err = translate.workloads(entries, topts)
