@@ -40,7 +40,7 @@ BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
 JSONC = $(BUILD)/humanitec/jsonc.so
 
-.PHONY: all build nvim deps test test-one demo lint generate score-schema facts score-facts clean asan asan-short \
+.PHONY: all build nvim deps rock test test-one demo lint generate score-schema facts score-facts clean asan asan-short \
   valgrind soak fuzz fuzz-replay bench
 
 all: build
@@ -63,6 +63,16 @@ nvim:
 
 deps:
 	@tools/deps test
+
+# `luarocks make rockspecs/humanitec-*.rockspec` builds both modules here, with the variables LuaRocks passes
+# for the interpreter it installs for, into build/rock/ (never beside the sources, where a core.so or object
+# files would shadow the next interpreter's build). Phony: each run compiles afresh, whatever was there before.
+ROCK_CC = $(CC) $(CFLAGS) -std=c99 -fvisibility=hidden $(LIBFLAG) -I$(LUA_INCDIR)
+rock:
+	@mkdir -p build/rock/humanitec
+	$(ROCK_CC) $(if $(CURL_INCDIR),-I$(CURL_INCDIR)) -o build/rock/humanitec/core.so $(SOURCES) \
+	  $(if $(CURL_LIBDIR),-L$(CURL_LIBDIR)) -lcurl
+	$(ROCK_CC) -o build/rock/humanitec/jsonc.so $(JSONC_SOURCES)
 
 test: deps
 	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so build/lua5.4/humanitec/jsonc.so

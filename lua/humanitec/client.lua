@@ -12,7 +12,7 @@ local vocabulary = require "humanitec.vocabulary"
 
 local M = {}
 
-M.VERSION = "0.1.0"
+M.VERSION = "0.2.0"
 
 ---@class humanitec.Response
 ---@field status integer

@@ -21,7 +21,7 @@ local shape_mod = require "humanitec.sim.shape"
 
 local M = {}
 
-M.VERSION = "0.1.0"
+M.VERSION = "0.2.0"
 
 -- Area modules, each with `routes(router)` and optionally `settle(sim, now)` and `init(sim)`.
 local AREAS = {}
