@@ -73,6 +73,7 @@ build = {
       ["humanitec.cli.version"] = "lua/humanitec/cli/version.lua",
       ["humanitec.client"] = "lua/humanitec/client.lua",
       ["humanitec.config"] = "lua/humanitec/config.lua",
+      ["humanitec.dates"] = "lua/humanitec/dates.lua",
       ["humanitec.errors"] = "lua/humanitec/errors.lua",
       ["humanitec.health"] = "lua/humanitec/health.lua",
       ["humanitec"] = "lua/humanitec/init.lua",

@@ -22,6 +22,8 @@ dependencies = {
   "http", -- bin/humanitec-sim serves over lua-http
   "cqueues",
   "lyaml", -- pipeline definitions
+  "luaossl", -- SHA-256 for content-derived ids (openssl.digest)
+  "basexx", -- base64 of ids and page tokens
 }
 build = {
   -- Not "builtin": that type also copies the whole lua/ folder, the SDK's modules included, into this rock.
@@ -44,7 +46,6 @@ build = {
       ["humanitec.sim.schemas"] = "lua/humanitec/sim/schemas.lua",
       ["humanitec.sim.score"] = "lua/humanitec/sim/score.lua",
       ["humanitec.sim.server"] = "lua/humanitec/sim/server.lua",
-      ["humanitec.sim.sha256"] = "lua/humanitec/sim/sha256.lua",
       ["humanitec.sim.shape"] = "lua/humanitec/sim/shape.lua",
       ["humanitec.sim.store"] = "lua/humanitec/sim/store.lua",
       ["humanitec.sim.transport"] = "lua/humanitec/sim/transport.lua",

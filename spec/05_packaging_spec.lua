@@ -269,9 +269,12 @@ describe("packaging", function()
     server = helpers.start_server("spec/support/test_server.lua")
     local lua_dir = tree .. "/share/lua/" .. version
     local lib_dir = tree .. "/lib/lua/" .. version
-    -- From another folder, with only the tree (and the system's libraries) on the paths.
+    -- From another folder, with only the tree and the system's libraries on the paths. Debian installs the
+    -- pure-Lua dependencies (basexx, lua-http) for Lua 5.1 to 5.3 only: they come last, where luarocks would
+    -- have put them (this installs with --deps-mode none).
     local code = ([[
       package.path = %q .. "/?.lua;" .. %q .. "/?/init.lua;" .. package.path:gsub("%%./[^;]*;", "")
+        .. ";/usr/share/lua/5.3/?.lua;/usr/share/lua/5.1/?.lua"
       package.cpath = %q .. "/?.so;" .. package.cpath:gsub("%%./[^;]*;", "")
       local humanitec = require "humanitec"
       local found = package.searchpath and package.searchpath("humanitec.core", package.cpath)

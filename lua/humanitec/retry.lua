@@ -6,6 +6,8 @@
 --- that carry an Idempotency-Key: a POST or PATCH without one is never sent twice. Nothing else is retried.
 --- Waits use full jitter, `random() * min(cap, base * 2^retry)`, or the server's Retry-After (capped).
 --- The budget is a token bucket in the manner of the AWS SDKs' standard mode.
+local dates = require "humanitec.dates"
+
 local M = {}
 
 M.DEFAULTS = {
@@ -96,19 +98,6 @@ function M.refund(budget, spent)
   budget.tokens = math.min(M.BUDGET.capacity, budget.tokens + (spent > 0 and spent or M.BUDGET.refill))
 end
 
-local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10,
-  Nov = 11, Dec = 12 }
-
--- Days from 1970-01-01 to a civil date (proleptic Gregorian), without the local time zone os.time would use.
-local function days_from_civil(y, m, d)
-  y = m <= 2 and y - 1 or y
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local doy = math.floor((153 * (m + (m > 2 and -3 or 9)) + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
-
 --- Seconds to wait that a Retry-After value asks for: a number of seconds, or an HTTP date compared with `now`
 --- (seconds since the epoch, UTC). nil when the value is neither.
 ---@param value string
@@ -118,11 +107,8 @@ function M.retry_after_seconds(value, now)
   if type(value) ~= "string" then return nil end
   local seconds = value:match("^%s*(%d+)%s*$")
   if seconds then return tonumber(seconds) end
-  -- IMF-fixdate, the form HTTP requires senders to use: "Sun, 06 Nov 1994 08:49:37 GMT".
-  local d, mon, y, h, mi, s = value:match("^%s*%a+,%s*(%d%d?)%s+(%a%a%a)%s+(%d%d%d%d)%s+(%d%d):(%d%d):(%d%d)%s+GMT")
-  if not (d and MONTHS[mon]) then return nil end
-  local at = days_from_civil(tonumber(y), MONTHS[mon], tonumber(d)) * 86400 + tonumber(h) * 3600
-    + tonumber(mi) * 60 + tonumber(s)
+  local at = dates.parse_http(value)
+  if not at then return nil end
   return math.max(0, at - now)
 end
 

@@ -1,12 +1,22 @@
---- Percent-encoding of path segments and query strings: one place for the rule the client and the
---- operation builder share.
+--- Percent-encoding of path segments and query strings, and its decoding: one place for the rule the client,
+--- the operation builder and the simulator share.
 local M = {}
 
--- Everything but RFC 3986's unreserved characters as %XX.
-local function percent(s)
+--- Percent-encodes a string: everything but RFC 3986's unreserved characters as %XX.
+---@param s string
+---@return string
+function M.percent(s)
   return (s:gsub("[^%w%-%._~]", function(c)
     return ("%%%02X"):format(c:byte())
   end))
+end
+local percent = M.percent
+
+--- Decodes every %XX in `s` (nothing else: a `+` stays a `+`).
+---@param s string
+---@return string
+function M.unescape(s)
+  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
 --- Percent-encodes one path segment: everything but RFC 3986's unreserved characters. The segments "." and

@@ -18,6 +18,7 @@
 --- that apply to it, and a `$ref` loop that does not descend into the value is an error.
 local json = require "humanitec.json"
 local regex = require "humanitec.score.regex"
+local url = require "humanitec.url"
 
 local M = {}
 
@@ -243,8 +244,7 @@ local FORMATS = {
 -- ---- compiling: $ref resolution and pattern caches --------------------------------------------------------
 
 local function unescape_pointer(token)
-  token = token:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
-  return (token:gsub("~1", "/"):gsub("~0", "~"))
+  return (url.unescape(token):gsub("~1", "/"):gsub("~0", "~"))
 end
 
 local function resolve_pointer(root, pointer)

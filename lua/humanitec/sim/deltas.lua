@@ -7,7 +7,6 @@ local json = require "humanitec.json"
 local U = require "humanitec.sim.util"
 local find = require "humanitec.sim.find"
 local patch = require "humanitec.sim.patch"
-local sha256 = require "humanitec.sim.sha256"
 
 local M = {}
 
@@ -23,7 +22,7 @@ end
 ---@param content table
 ---@return string
 function M.set_id(content)
-  return sha256.base64url(U.canonical(content))
+  return U.sha256_url64(U.canonical(content))
 end
 
 M.EMPTY_SET_ID = M.set_id(empty_content())

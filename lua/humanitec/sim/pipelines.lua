@@ -8,7 +8,6 @@
 local json = require "humanitec.json"
 local U = require "humanitec.sim.util"
 local find = require "humanitec.sim.find"
-local sha256 = require "humanitec.sim.sha256"
 
 local has_lyaml, lyaml = pcall(require, "lyaml")
 -- lyaml's C part: `yaml.parser(text)` iterates libYAML's events without building anything.
@@ -147,7 +146,7 @@ end
 -- Views --------------------------------------------------------------------------------------------------
 
 local function etag_of(v)
-  return sha256.hex(U.canonical(v)):sub(1, 32)
+  return U.sha256_hex(U.canonical(v)):sub(1, 32)
 end
 
 local function pipeline_view(p, version)

@@ -1,5 +1,7 @@
 --- A small router: method + path template ("/orgs/{orgId}/apps") -> handler, with the template's
 -- parameters captured by name.
+local url = require "humanitec.url"
+
 local M = {}
 
 local Router = {}
@@ -17,9 +19,7 @@ local function split(path)
   return segs
 end
 
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
+local unescape = url.unescape -- path segments: %XX only, a `+` stays
 
 --- Adds a route.
 ---@param method string  "GET", "POST", ...

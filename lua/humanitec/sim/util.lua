@@ -4,8 +4,11 @@
 -- Handlers stop a request by raising with `U.fail(status, message)`. The dispatcher in `humanitec.sim` turns
 -- such a failure into an error response; any other error raised in a handler is a simulator bug and becomes a
 -- 500. Raising keeps each validation step to one line instead of threading `nil, err` through every helper.
+local basexx = require "basexx"
+local dates = require "humanitec.dates"
+local digest = require "openssl.digest"
 local json = require "humanitec.json"
-local sha256 = require "humanitec.sim.sha256"
+local url = require "humanitec.url"
 
 local M = {}
 
@@ -233,41 +236,27 @@ end
 
 -- Time ---------------------------------------------------------------------------------------------------
 
---- Formats epoch seconds as the spec's timestamps, e.g. "2024-01-01T00:00:00.000Z".
----@param t number
----@return string
-function M.iso(t)
-  local whole = math.floor(t)
-  local ms = math.floor((t - whole) * 1000 + 0.5)
-  if ms >= 1000 then whole, ms = whole + 1, 0 end
-  return os.date("!%Y-%m-%dT%H:%M:%S", whole) .. string.format(".%03dZ", ms)
-end
-
--- Days since 1970-01-01 of a civil date (proleptic Gregorian), so parsing needs no local time zone.
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+--- Formats epoch seconds as the spec's timestamps, e.g. "2024-01-01T00:00:00.000Z" (humanitec.dates).
+M.iso = dates.iso
 
 --- Parses "YYYY-MM-DDTHH:MM:SS[.fff]Z" into epoch seconds; nil when it does not have that form.
----@param s any
----@return number?
-function M.parse_iso(s)
-  if type(s) ~= "string" then return nil end
-  local y, mo, d, h, mi, sec, frac = s:match("^(%d%d%d%d)-(%d%d)-(%d%d)T(%d%d):(%d%d):(%d%d)(%.?%d*)Z$")
-  if not y then return nil end
-  local t = days_from_civil(tonumber(y), tonumber(mo), tonumber(d)) * 86400
-    + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-  if frac ~= "" and frac ~= "." then t = t + tonumber("0" .. frac) end
-  return t
-end
+M.parse_iso = dates.parse_iso
 
 -- Ids ----------------------------------------------------------------------------------------------------
+
+--- The SHA-256 digest of `msg` as 64 lowercase hex digits (luaossl).
+---@param msg string
+---@return string
+function M.sha256_hex(msg)
+  return (digest.new("sha256"):final(msg):gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+--- The SHA-256 digest of `msg` in unpadded base64url (43 characters).
+---@param msg string
+---@return string
+function M.sha256_url64(msg)
+  return basexx.to_url64(digest.new("sha256"):final(msg))
+end
 
 --- A new deterministic id: `n` hex digits derived from the simulator's seed and a counter.
 ---@param sim table
@@ -277,7 +266,7 @@ function M.hex_id(sim, n)
   sim.counter = sim.counter + 1
   local out, i = "", 0
   while #out < n do
-    out = out .. sha256.hex(sim.seed .. ":" .. sim.counter .. ":" .. i)
+    out = out .. M.sha256_hex(sim.seed .. ":" .. sim.counter .. ":" .. i)
     i = i + 1
   end
   return out:sub(1, n)
@@ -303,17 +292,13 @@ end
 
 -- Query strings ------------------------------------------------------------------------------------------
 
+-- A query-string component: `+` is a space, then %XX.
 local function unescape(s)
-  s = s:gsub("+", " ")
-  return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+  return url.unescape((s:gsub("+", " ")))
 end
 
 --- Escapes a query-string component.
----@param s string
----@return string
-function M.escape(s)
-  return (tostring(s):gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
+M.escape = url.percent
 
 --- Parses a raw query string into an ordered list of { name, value } pairs.
 ---@param raw string?
@@ -369,36 +354,10 @@ end
 
 -- Pagination ---------------------------------------------------------------------------------------------
 
-local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-
-local function b64encode(s)
-  local out = {}
-  for i = 1, #s, 3 do
-    local a, b, c = s:byte(i, i + 2)
-    local n = (a * 256 + (b or 0)) * 256 + (c or 0)
-    for j = 0, 3 do
-      local idx = math.floor(n / 2 ^ (18 - 6 * j)) % 64
-      out[#out + 1] = (j <= 1 or (j == 2 and b) or (j == 3 and c)) and B64:sub(idx + 1, idx + 1) or "="
-    end
-  end
-  return table.concat(out)
-end
-
+-- A page token is base64 of "offset:N"; anything else (bad characters or length too) reads as no token.
 local function b64decode(s)
   if #s % 4 ~= 0 or s:find("[^%w%+/=]") then return nil end
-  local out = {}
-  for i = 1, #s, 4 do
-    local n, pad = 0, 0
-    for j = 0, 3 do
-      local c = s:sub(i + j, i + j)
-      local idx = c == "=" and 0 or (B64:find(c, 1, true) - 1)
-      if c == "=" then pad = pad + 1 end
-      n = n * 64 + idx
-    end
-    local bytes = string.char(math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
-    out[#out + 1] = bytes:sub(1, 3 - pad)
-  end
-  return table.concat(out)
+  return basexx.from_base64(s)
 end
 
 --- Cuts `items` into the page the request asks for (`per_page`, 1 to 100, default 50; `page`, an opaque token
@@ -440,7 +399,7 @@ function M.paginate(req, items, fn)
     for _, p in ipairs(req.query) do
       if p[1] ~= "page" then parts[#parts + 1] = M.escape(p[1]) .. "=" .. M.escape(p[2]) end
     end
-    parts[#parts + 1] = "page=" .. M.escape(b64encode("offset:" .. (offset + per_page)))
+    parts[#parts + 1] = "page=" .. M.escape(basexx.to_base64("offset:" .. (offset + per_page)))
     -- Relative to the request (RFC 8288), unless the simulator was told the URL its clients reach it at: the
     -- Host header says nothing reliable behind a proxy that rewrites it.
     headers["link"] = string.format('<%s%s?%s>; rel="next"', req.public_url or "", req.path,
