@@ -32,13 +32,23 @@ function M.install(Client, internal)
     return st
   end
 
+  -- Text for any error value, even one whose __tostring raises or gives no string.
+  local function describe(err)
+    local ok, text = pcall(tostring, err)
+    if ok and type(text) == "string" then return text end
+    return "(a " .. type(err) .. " error value that cannot be shown)"
+  end
+
+  -- Hands an error raised by a callback (or a hook) to the adapter's on_error, else to stderr. Never raises:
+  -- the driver that called back goes on with the other calls.
   local function report(self, err)
     local handler = self._on_callback_error
     if handler then
-      pcall(handler, err)
-    else
-      io.stderr:write("humanitec: error in a callback: ", tostring(err), "\n")
+      local ok, handler_err = pcall(handler, err)
+      if ok then return end
+      io.stderr:write("humanitec: error in on_error: ", describe(handler_err), "\n")
     end
+    io.stderr:write("humanitec: error in a callback: ", describe(err), "\n")
   end
 
   -- Calls a record's callback: at once for the SDK's own (batch, blocking await), otherwise through the
@@ -55,8 +65,18 @@ function M.install(Client, internal)
     if rec.direct or not self._deliver then
       call()
     else
-      self._deliver(call)
+      local ok, deliver_err = pcall(self._deliver, call)
+      if not ok then -- the callback still runs, once
+        report(self, deliver_err)
+        call()
+      end
     end
+  end
+
+  -- The error a call ends with when the client is closed before its answer was handed over.
+  local function aborted(rec)
+    return errors.new { kind = "aborted", message = "the client was closed", method = rec.call.req.method,
+      path = rec.call.req.path, attempts = rec.call.attempt }
   end
 
   local function launch(self, rec)
@@ -90,25 +110,35 @@ function M.install(Client, internal)
     local now = self:_clock()
     local outcomes = st.ready
     st.ready = {}
-    local finished = self._session.completed and self._session:completed() or {}
-    for _, r in ipairs(finished) do
-      local rec = st.inflight[r[1]]
-      st.inflight[r[1]] = nil
-      if rec then
-        outcomes[#outcomes + 1] = { rec = rec, status = r[2], headers = r[3], body = r[4], info = r[5],
-          data = r[6], decode_error = r[7] }
+    if not self._closed and self._session.completed then
+      for _, r in ipairs(self._session:completed()) do
+        local rec = st.inflight[r[1]]
+        st.inflight[r[1]] = nil
+        if rec then
+          outcomes[#outcomes + 1] = { rec = rec, status = r[2], headers = r[3], body = r[4], info = r[5],
+            data = r[6], decode_error = r[7] }
+        end
       end
     end
     for _, o in ipairs(outcomes) do
       local rec = o.rec
-      if not rec.cancelled and o.config_error then
+      if rec.cancelled or rec.done then -- luacheck: ignore 542
+        -- ended already: cancelled, or aborted by a close()
+      elseif self._closed or o.aborted then
+        -- A callback earlier in this round closed the client (or a batch call began after it did): the rest
+        -- of the round ends aborted, as close() ended everything it found.
+        deliver(self, rec, nil, aborted(rec))
+      elseif o.config_error then
         -- No token or an unreadable config file answers every request, as on the blocking path.
         deliver(self, rec, nil, errors.new { kind = "config", message = self._config_error,
           method = rec.call.req.method, path = rec.call.req.path, attempts = 0 })
-      elseif not rec.cancelled then
-        report_trace(self, o.status, o.info)
-        local wait = next_wait(self, rec.call, now, o.status, o.headers, o.body)
-        if wait then
+      else
+        local ok, trace_err = pcall(report_trace, self, o.status, o.info)
+        if not ok then report(self, trace_err) end
+        local wait = not self._closed and next_wait(self, rec.call, now, o.status, o.headers, o.body)
+        if self._closed then -- on_trace closed the client
+          deliver(self, rec, nil, aborted(rec))
+        elseif wait then
           rec.due = now() + wait
           st.delayed[#st.delayed + 1] = rec
         else
@@ -116,7 +146,7 @@ function M.install(Client, internal)
         end
       end
     end
-    if #st.delayed > 0 then
+    if #st.delayed > 0 and not self._closed then
       local waiting, due = {}, {}
       local t = now()
       for _, rec in ipairs(st.delayed) do
@@ -174,6 +204,9 @@ function M.install(Client, internal)
       st.ready[#st.ready + 1] = { rec = rec, config_error = true }
       rec.call.attempt = 0
       if self._loop then self._loop.wake() end
+    elseif self._closed then
+      -- Only a batch gets here after close() (start and await raise): its next call ends aborted.
+      st.ready[#st.ready + 1] = { rec = rec, aborted = true }
     else
       launch(self, rec)
     end
@@ -212,8 +245,8 @@ function M.install(Client, internal)
     for _, rec in ipairs(st.delayed) do
       wait = math.min(wait, math.max(0, rec.due - now()))
     end
-    if #st.ready > 0 then wait = 0 end
-    if self._session.pending and self._session:pending() > 0 then
+    if #st.ready > 0 or self._closed then wait = 0 end
+    if not self._closed and self._session.pending and self._session:pending() > 0 then
       self._session:wait(wait)
     elseif wait > 0 then
       sleep(wait)
@@ -364,8 +397,7 @@ function M.install(Client, internal)
     st.inflight, st.ready, st.delayed = {}, {}, {}
     for _, rec in ipairs(pending) do
       if not rec.cancelled and not rec.done then
-        deliver(self, rec, nil, errors.new { kind = "aborted", message = "the client was closed",
-          method = rec.call.req.method, path = rec.call.req.path, attempts = rec.call.attempt })
+        deliver(self, rec, nil, aborted(rec))
       end
     end
   end

@@ -16,9 +16,13 @@ local EVENTS = { ["in"] = "r", out = "w", inout = "rw" }
 --- Attaches `client` to a luv loop. Returns a handle whose `close()` detaches it (closing the client does too).
 --- `opts.deliver(fn)` runs each callback (the Neovim adapter passes vim.schedule); by default they run at once.
 --- `opts.on_error(err)` receives errors thrown by callbacks (by default they are written to stderr).
+--- Detaching closes the adapter's handles; when the loop is not running at that moment (and the host does
+--- not run it outside luv, as Neovim does: `opts.host_runs_loop`), it then runs the loop once with "nowait"
+--- so the closes complete: luv 1.44 crashes at exit on handles closed in a loop that never ran again. That
+--- run may call the host's own callbacks that are due.
 ---@param client humanitec.Client
 ---@param uv table the luv module (or vim.uv / vim.loop)
----@param opts? {deliver?: fun(fn: function), on_error?: fun(err: any)}
+---@param opts? {deliver?: fun(fn: function), on_error?: fun(err: any), host_runs_loop?: boolean}
 ---@return table handle with close()
 function M.luv(client, uv, opts)
   if type(client) ~= "table" or type(client._act) ~= "function" then
@@ -42,10 +46,27 @@ function M.luv(client, uv, opts)
     if not p.handle:is_closing() then p.handle:close() end
   end
 
+  -- Whatever a luv callback of ours runs must not raise: luv ends the process on an error in a callback.
+  -- The client already keeps its callbacks' errors from reaching here; this is the last guard.
+  local function guarded(fn, ...)
+    local ok, err = pcall(fn, ...)
+    if ok then return end
+    local handler = opts.on_error
+    if not (handler and pcall(handler, err)) then
+      local shown, text = pcall(tostring, err)
+      io.stderr:write("humanitec: error in the event loop adapter: ",
+        shown and type(text) == "string" and text or type(err), "\n")
+    end
+  end
+
+  local function act(fd, readable, writable)
+    client:_act(fd, readable, writable)
+    reconcile()
+  end
+
   local function on_timer()
     if not attached then return end
-    client:_act()
-    reconcile()
+    guarded(act)
   end
 
   -- Brings the poll handles and the timer in line with what libcurl and the client want now.
@@ -70,8 +91,7 @@ function M.luv(client, uv, opts)
           -- An error on the socket is for libcurl to find out about: let it try both ways.
           local readable = err ~= nil or (events and events:find("r", 1, true) ~= nil)
           local writable = err ~= nil or (events and events:find("w", 1, true) ~= nil)
-          client:_act(fd, readable, writable)
-          reconcile()
+          guarded(act, fd, readable, writable)
         end)
       end
     end
@@ -93,6 +113,8 @@ function M.luv(client, uv, opts)
       client._deliver = nil
       client._on_callback_error = nil
     end
+    -- Outside the loop, let it finish the closes now (see above); inside, it does so when this returns.
+    if not opts.host_runs_loop and uv.loop_mode and uv.loop_mode() == nil then uv.run("nowait") end
   end
 
   client._loop = { wake = reconcile, detach = detach }
@@ -115,6 +137,7 @@ function M.nvim(client, opts)
   end
   opts = opts or {}
   return M.luv(client, vim.uv or vim.loop, {
+    host_runs_loop = true,
     deliver = vim.schedule,
     on_error = opts.on_error or function(err)
       vim.notify("humanitec: error in a callback: " .. tostring(err), vim.log.levels.ERROR)
