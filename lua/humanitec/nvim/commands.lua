@@ -48,8 +48,8 @@ local function where(need_app, need_env)
   return { org = org, app = s.app, env = s.env }
 end
 
--- A scratch buffer named `name` (the one there is, or a new one) shown in a split; wiping it out (closing its
--- window wipes it) cancels its tasks.
+-- A scratch buffer named `name` (the one there is, or a new one) shown in a split; closing its window wipes it
+-- out, which cancels its tasks (humanitec.nvim.spawn).
 local function scratch(name, lines)
   local buf = vim.fn.bufnr(name)
   if buf == -1 or not vim.api.nvim_buf_is_valid(buf) then
@@ -57,10 +57,6 @@ local function scratch(name, lines)
     vim.api.nvim_buf_set_name(buf, name)
     vim.api.nvim_buf_set_option(buf, "bufhidden", "wipe")
     vim.api.nvim_buf_set_option(buf, "filetype", "humanitec")
-    vim.api.nvim_create_autocmd("BufWipeout", {
-      buffer = buf,
-      callback = function() hnvim.cancel(buf) end,
-    })
   end
   local win = vim.fn.bufwinid(buf)
   if win == -1 then
@@ -138,11 +134,18 @@ function subcommands.env(args)
     end)
 end
 
-function subcommands.show()
+-- The picked environment, its client, and a scratch buffer for what `suffix` names in it (the environment
+-- itself for ""); nothing after telling the user what is missing.
+local function env_buffer(suffix)
   local w = where(true, true)
   local c = w and client()
-  if not c then return end
-  local buf = scratch(("humanitec://%s/%s/%s"):format(w.org, w.app, w.env), { "Loading ..." })
+  if not c then return nil end
+  return w, c, scratch(("humanitec://%s/%s/%s%s"):format(w.org, w.app, w.env, suffix), { "Loading ..." })
+end
+
+function subcommands.show()
+  local w, c, buf = env_buffer("")
+  if not w then return end
   hnvim.spawn(function(task)
     local p = { orgId = w.org, appId = w.app, envId = w.env }
     local env, err = task:request(c, "get_environment", p)
@@ -175,10 +178,8 @@ local function open_deployment(w, c, id)
 end
 
 function subcommands.deployments()
-  local w = where(true, true)
-  local c = w and client()
-  if not c then return end
-  local buf = scratch(("humanitec://%s/%s/%s/deployments"):format(w.org, w.app, w.env), { "Loading ..." })
+  local w, c, buf = env_buffer("/deployments")
+  if not w then return end
   hnvim.spawn(function(task)
     local list, err = task:request(c, "list_deployments", { orgId = w.org, appId = w.app, envId = w.env })
     if not list then

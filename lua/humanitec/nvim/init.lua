@@ -18,6 +18,7 @@ M.state = { org = nil, app = nil, env = nil }
 
 local clients = {} -- org (or "" for the configured default) -> client
 local tasks = {} -- live tasks, by id
+local watched = {} -- buffers whose deletion cancels their tasks
 local next_task_id = 0
 
 --- The path of the LuaJIT build of the core on the runtimepath, or nil.
@@ -214,8 +215,8 @@ function Task:cancel()
   return true
 end
 
---- Runs `fn(task)` in a coroutine on the editor's loop. `opts.buf` ties it to a buffer (wiping the buffer out
---- cancels it); `opts.on_cancel` runs when it is cancelled.
+--- Runs `fn(task)` in a coroutine on the editor's loop. `opts.buf` ties it to a buffer (deleting or wiping out
+--- the buffer cancels it); `opts.on_cancel` runs when it is cancelled.
 ---@param fn fun(task: humanitec.nvim.Task)
 ---@param opts? {buf?: integer, on_cancel?: function}
 ---@return humanitec.nvim.Task
@@ -225,6 +226,17 @@ function M.spawn(fn, opts)
   local task = setmetatable({ id = next_task_id, buf = opts.buf, on_cancel = opts.on_cancel, cancelled = false },
     Task)
   tasks[task.id] = task
+  if opts.buf and not watched[opts.buf] then
+    watched[opts.buf] = true
+    vim.api.nvim_create_autocmd({ "BufDelete", "BufWipeout" }, {
+      buffer = opts.buf,
+      once = true,
+      callback = function()
+        watched[opts.buf] = nil
+        M.cancel(opts.buf)
+      end,
+    })
+  end
   task.co = coroutine.create(function()
     fn(task)
     tasks[task.id] = nil
