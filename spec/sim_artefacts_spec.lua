@@ -47,18 +47,18 @@ for mode in H.modes() do
         assert.same({ mode = "0644", value = "db=${externals.db.name}" }, main.files["/etc/app.conf"])
         assert.same({ protocol = "TCP", service_port = 80, container_port = 8080 }, web.spec.service.ports.www)
         assert.same({ team = "a" }, web.spec.labels)
-        assert.same({ db = { type = "postgres" } }, web.externals)
-        assert.same({ cache = { type = "redis" } }, set.shared)
+        assert.same({ db = { type = "postgres", class = "default" } }, web.externals)
+        assert.same({ cache = { type = "redis", class = "default" } }, set.shared)
       end)
 
       it("refuses a Score workload whose placeholders name nothing, or that has no image", function()
-        local bad = { metadata = { name = "w" }, containers = { c = { image = "x", variables = {
-          A = "${resources.ghost.host}" } } } }
+        local bad = { apiVersion = "score.dev/v1b1", metadata = { name = "w1" }, containers = { c1 = { image = "x",
+          variables = { A = "${resources.ghost.host}" } } } }
         local status, body = api.post("/orgs/acme/artefact-versions/convert-score", { spec = bad })
         assert.equal(400, status)
         assert.matches("ghost", body.message)
         assert.equal(400, (api.post("/orgs/acme/artefact-versions/convert-score",
-          { spec = { metadata = { name = "w" }, containers = { c = { image = "." } } } })))
+          { spec = { apiVersion = "score.dev/v1b1", metadata = { name = "w1" }, containers = { c1 = { image = "." } } } })))
       end)
 
       it("registers workload versions with their set, and container versions, under artefacts", function()

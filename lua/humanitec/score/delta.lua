@@ -173,6 +173,9 @@ end
 -- ---- containers ------------------------------------------------------------------------------------------
 
 local function read_source(base_dir, source, path)
+  if base_dir == false then
+    fail(path, "this conversion reads no files: give the file's content instead of its source")
+  end
   local file = source
   if not file:match("^/") then file = (base_dir or ".") .. "/" .. file end
   local f, msg = io.open(file, "rb")
@@ -414,8 +417,23 @@ function M.translate(entries, opts)
   return delta
 end
 
+-- The files of a Score document with `source` read into `content` (the platform cannot read the user's disk);
+-- `noExpand` and `mode` stay as they are.
+local function inline_sources(doc, base_dir)
+  for cname, c in pairs(type(doc.containers) == "table" and doc.containers or {}) do
+    for _, f in ipairs(by_target(type(c) == "table" and c.files)) do
+      local file = f[2]
+      if type(file) == "table" and file.source ~= nil then
+        file.content = read_source(base_dir, file.source, { "containers", cname, "files", f[3], "source" })
+        file.source = nil
+      end
+    end
+  end
+end
+
 --- Generic Mode (API 0.28.37): the workloads carried as Score specs in `workloads.add`, interpreted by the
---- platform; the extensions' `spec` travels as the Kubernetes extension.
+--- platform, with the files a `source` names read into `content`; the extensions' `spec` travels as the
+--- Kubernetes extension.
 ---@param entries table[]
 ---@param opts { env?: string, message?: string }
 ---@return table? delta
@@ -429,7 +447,13 @@ function M.workloads(entries, opts)
       return nil, { message = "two Score files describe the workload '" .. name .. "'", path = { "metadata", "name" },
         entry = i }
     end
-    local w = { spec = shape.copy(entry.doc) }
+    local spec = shape.copy(entry.doc)
+    local ok, failure = pcall(inline_sources, spec, entry.base_dir)
+    if not ok then
+      if getmetatable(failure) ~= Failure then error(failure, 0) end
+      return nil, { message = failure.message, path = failure.path, entry = i }
+    end
+    local w = { spec = spec }
     local ext = entry.extensions
     if type(ext) == "table" and type(ext.spec) == "table" then w.extensions = { kubernetes = shape.copy(ext.spec) } end
     delta.workloads.add[name] = w

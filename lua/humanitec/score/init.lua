@@ -212,7 +212,9 @@ end
 ---@field image? string the image of containers whose image is ".", or of the only container
 ---@field mode? "delta"|"workloads" modules (the default) or Generic Mode's workloads
 ---@field validate? boolean false skips validating the shaped documents (true by default)
----@field base_dir? string where a file's `source` is read from; the Score file's folder by default
+---@field base_dir? string|false where a file's `source` is read from (the Score file's folder by default); false
+---reads no file, and a `source` is an error
+---@field resource_type_aliases? table<string, string> resource types renamed before the translation (alias -> type)
 
 local function score_error(fields)
   fields.kind = "score"
@@ -263,6 +265,12 @@ local function shape_doc(doc, entry)
     local ok, msg = shape.set_image(out, entry.image)
     if not ok then return nil, score_error { message = msg } end
   end
+  local dot = shape.dot_image(out)
+  if dot then
+    return nil, score_error { message = ("container '%s' has image '.', which stands for the image given at deploy "
+      .. "time: give one (--image)"):format(dot) }
+  end
+  if entry.aliases then shape.alias_types(out, entry.aliases) end
   if type(mt) == "table" and mt.__name == Document.__name then setmetatable(out, mt) end
   return out
 end
@@ -270,7 +278,8 @@ end
 -- The options of to_delta, and their types.
 local TO_DELTA_OPTIONS = {
   envId = "string", message = "string", extensions = "table|string", overrides = "table|string",
-  properties = "table", image = "string", mode = "string", validate = "boolean", base_dir = "string",
+  properties = "table", image = "string", mode = "string", validate = "boolean", base_dir = "string|boolean",
+  resource_type_aliases = "table",
 }
 
 local function is_document(v)
@@ -309,7 +318,7 @@ function M.to_delta(docs, opts)
       return opts[k]
     end
     local shaped, err = shape_doc(doc, { overrides = pick("overrides"), properties = pick("properties"),
-      image = pick("image") })
+      image = pick("image"), aliases = opts.resource_type_aliases })
     if not shaped then return nil, err end
     if opts.validate ~= false then
       local ok, verr = M.validate(shaped)
@@ -323,7 +332,9 @@ function M.to_delta(docs, opts)
       ext, err = check_extensions(ext, source)
       if not ext then return nil, err end
     end
-    entries[i] = { doc = shaped, extensions = ext, base_dir = pick("base_dir") or dirname(M.source_of(doc)) }
+    local base_dir = pick("base_dir")
+    if base_dir == nil or base_dir == true then base_dir = dirname(M.source_of(doc)) end
+    entries[i] = { doc = shaped, extensions = ext, base_dir = base_dir }
   end
   local topts = { env = opts.envId, message = opts.message or "Deployed from Score" }
   local delta, err

@@ -145,6 +145,30 @@ function M.set_property(doc, spec)
   return true
 end
 
+--- Renames resource types by `aliases` (alias -> type), as convertScoreToSet's `resource_type_aliases` does.
+---@param doc table
+---@param aliases table<string, string>
+function M.alias_types(doc, aliases)
+  if type(doc.resources) ~= "table" then return end
+  for _, res in pairs(doc.resources) do
+    if type(res) == "table" and type(res.type) == "string" and type(aliases[res.type]) == "string" then
+      res.type = aliases[res.type]
+    end
+  end
+end
+
+--- The name of a container whose image is still `.` (a placeholder for `--image`), or nil.
+---@param doc table
+---@return string?
+function M.dot_image(doc)
+  if type(doc.containers) ~= "table" then return nil end
+  for _, name in ipairs(M.sorted_keys(doc.containers)) do
+    local c = doc.containers[name]
+    if type(c) == "table" and c.image == "." then return name end
+  end
+  return nil
+end
+
 --- `--image`: the image of every container whose image is `.`, or, when none is, of the only container.
 --- Returns true, or nil and a message when it is not clear which container is meant.
 ---@param doc table

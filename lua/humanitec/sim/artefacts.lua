@@ -79,7 +79,9 @@ end
 local function convert(body)
   local spec = U.field(body, "spec", "table", true)
   return score.to_set(spec, { image = U.field(body, "image", "string"),
-    extensions = U.field(body, "extensions", "table") })
+    extensions = U.field(body, "extensions", "table"), overrides = U.field(body, "overrides", "table"),
+    property_overrides = U.field(body, "property_overrides", "table"),
+    resource_type_aliases = U.field(body, "resource_type_aliases", "table") })
 end
 
 local function create_version(sim, req)
