@@ -155,6 +155,9 @@ describe(":Humanitec in Neovim", function()
   it("picks an org, an app and an environment through vim.ui.select, and completes their ids", function()
     if skip() then return end
     local result = run [[
+      -- One client per organization, shared by whoever asks.
+      r.shared = hnvim.client("acme") == hnvim.client("acme")
+      r.distinct = hnvim.client("acme") ~= hnvim.client("other") and hnvim.client("other").org == "other"
       r.subcommands = vim.fn.getcompletion("Humanitec ", "cmdline")
       r.before = vim.fn.getcompletion("Humanitec org ", "cmdline") -- starts a listing for the next <Tab>
       wait(function() return #vim.fn.getcompletion("Humanitec org ", "cmdline") > 0 end, 5000)
@@ -173,6 +176,8 @@ describe(":Humanitec in Neovim", function()
       vim.cmd("Humanitec")
       vim.cmd("Humanitec nonsense")
     ]]
+    assert.is_true(result.shared)
+    assert.is_true(result.distinct)
     assert.same({ "app", "cancel", "deploy", "deployment", "deployments", "env", "org", "show" }, result.subcommands)
     assert.same({}, result.before)
     assert.same({ "acme" }, result.orgs)

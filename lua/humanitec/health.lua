@@ -86,9 +86,8 @@ function M.check()
   -- :checkhealth runs synchronously; the wait is the editor's own (vim.wait), bounded, with the loop running.
   local done, data, err, response
   local started = (vim.uv or vim.loop).hrtime()
-  client:start("GET", "/orgs", function(...)
-    done = true
-    data, err, response = hnvim.outcome(...)
+  client:start("GET", "/orgs", function(d, e, r)
+    done, data, err, response = true, d, e, r
   end)
   local timeout = (hnvim.options().client.timeout or 30) * 1000
   if not vim.wait(timeout + 1000, function() return done end, 10) then

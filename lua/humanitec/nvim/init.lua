@@ -145,20 +145,9 @@ function M.org()
   return c and c.org
 end
 
---- What a request's callback got, as data, err, response: the SDK hands (data, err_or_response), or with the
---- return convention of `data, nil, response`, (data, err, response).
----@return any data
----@return humanitec.Error? err
----@return humanitec.Response? response
-function M.outcome(data, second, third)
-  if data == nil then return nil, second end
-  return data, nil, third or second
-end
-local outcome = M.outcome
-
 ---@class humanitec.nvim.Task
 ---@field id integer
----@field buf? integer the buffer the task works for: wiping it out cancels the task
+---@field buf? integer the buffer the task works for: deleting it cancels the task
 ---@field cancelled boolean
 local Task = {}
 Task.__index = Task
@@ -167,10 +156,10 @@ Task.__index = Task
 --- blocking the editor. Returns data, err, response.
 function Task:request(client, a, b, c)
   local co = self.co
-  local function resume(data, second, third)
+  local function resume(data, request_err, response)
     self.handle = nil
     if self.cancelled then return end
-    local ok, err = coroutine.resume(co, outcome(data, second, third))
+    local ok, err = coroutine.resume(co, data, request_err, response)
     if not ok then self:fail(err) end
   end
   if c ~= nil then
