@@ -4,7 +4,9 @@
  * Built three times by bench/run: plain, and with -DWITH_CJSON, where each body is also decoded by lua-cjson
  * inside an embedded Lua 5.4 or LuaJIT, the way the SDK decodes it (the "+ cjson" baselines, one per
  * interpreter the SDK is measured on).
- * Each request carries what an API call's does, as every tool's in the benchmark: Accept and the token.
+ * Each request carries exactly the headers an SDK call sends: Accept, User-Agent and Humanitec-User-Agent
+ * (their values from the environment, BENCH_USER_AGENT and BENCH_HUMANITEC_USER_AGENT, which bench/run takes
+ * from the SDK), Accept-Encoding: gzip, and the token.
  * Prints "RESULT <milliseconds> <peak RSS in KiB> <bytes received>" on success. */
 #define _POSIX_C_SOURCE 200809L
 
@@ -81,6 +83,7 @@ static struct curl_slist *request_headers;
 
 static void setup(CURL *e, buffer *b, const char *ca) {
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, request_headers);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip"); /* as the SDK's core asks */
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -177,6 +180,16 @@ int main(int argc, char **argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   request_headers = curl_slist_append(NULL, "Accept: application/json");
   request_headers = curl_slist_append(request_headers, "Authorization: Bearer bench-token");
+  static char ua[512], hua[512];
+  const char *ua_value = getenv("BENCH_USER_AGENT"), *hua_value = getenv("BENCH_HUMANITEC_USER_AGENT");
+  if (ua_value) {
+    snprintf(ua, sizeof ua, "User-Agent: %s", ua_value);
+    request_headers = curl_slist_append(request_headers, ua);
+  }
+  if (hua_value) {
+    snprintf(hua, sizeof hua, "Humanitec-User-Agent: %s", hua_value);
+    request_headers = curl_slist_append(request_headers, hua);
+  }
 #ifdef WITH_CJSON
   L = luaL_newstate();
   luaL_openlibs(L);

@@ -6,14 +6,13 @@
 --- Parameters use the spec's names (`orgId`, `appId`, `per_page`, `Idempotency-Key`, ...). Two keys are the
 --- builder's own: `body` (the request body) and `content_type` (which of the operation's request content types
 --- to send, for the few operations that accept more than one; JSON is the default).
-local operations = require("humanitec.operations")
 local url = require("humanitec.url")
 local vocabulary = require("humanitec.vocabulary")
 
 local M = {}
 
-local by_name = operations.operations
-local by_operation_id = operations.by_operation_id
+-- The operation table is loaded on first use: it is most of what `require "humanitec"` would cost.
+local by_name, by_operation_id
 
 ---@class humanitec.OperationParam
 ---@field name string the spec's name
@@ -53,6 +52,10 @@ local by_operation_id = operations.by_operation_id
 function M.find(name_or_operation_id)
   if type(name_or_operation_id) ~= "string" then
     error("bad argument #1 to 'find' (string expected, got " .. type(name_or_operation_id) .. ")", 2)
+  end
+  if not by_name then
+    local operations = require("humanitec.operations")
+    by_name, by_operation_id = operations.operations, operations.by_operation_id
   end
   return by_name[name_or_operation_id] or by_operation_id[name_or_operation_id]
 end
