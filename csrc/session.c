@@ -301,6 +301,11 @@ static int session_tostring(lua_State *L) {
   return 1;
 }
 
+/* Letters, digits and '_': what continues a word around an occurrence of the token. */
+static int is_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 static int redact_work(lua_State *L) {
   hum_session *s = lua_touserdata(L, 1);
   size_t len;
@@ -314,8 +319,14 @@ static int redact_work(lua_State *L) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   size_t start = 0;
+  /* A whole token only: an occurrence that continues a word on either side ("tok" in "token") is part of that
+   * word, not the token, and stays. The scan is linear apart from the memcmp, bounded by the token's length. */
+  int word_first = is_word_byte((unsigned char)token[0]);
+  int word_last = is_word_byte((unsigned char)token[token_len - 1]);
   for (size_t i = 0; i + token_len <= len;) {
-    if (memcmp(text + i, token, token_len) == 0) {
+    if (memcmp(text + i, token, token_len) == 0
+        && !(word_first && i > 0 && is_word_byte((unsigned char)text[i - 1]))
+        && !(word_last && i + token_len < len && is_word_byte((unsigned char)text[i + token_len]))) {
       luaL_addlstring(&b, text + start, i - start);
       luaL_addstring(&b, "[redacted]");
       i += token_len;
@@ -329,7 +340,7 @@ static int redact_work(lua_State *L) {
   return 1;
 }
 
-/* session:redact(text) -> text with every occurrence of the token masked. The Lua layer runs what a server
+/* session:redact(text) -> text with every whole occurrence of the token masked. The Lua layer runs what a server
  * sent back through this before putting it in an error, in case the server echoed the token. */
 static int session_redact(lua_State *L) {
   luaL_checkstring(L, 2);

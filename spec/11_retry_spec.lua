@@ -144,7 +144,7 @@ describe("retries", function()
 
     it("raises on a bad policy, naming the field", function()
       assert.has_error(function() humanitec.new { retries = { attempt = 3 } } end,
-        "bad option 'retries' to 'humanitec.new' (unknown field 'attempt')")
+        "bad option 'retries' to 'humanitec.new' (unknown field 'attempt'; did you mean 'attempts'?)")
       assert.has_error(function() humanitec.new { retries = { attempts = 0 } } end)
       assert.has_error(function() humanitec.new { retries = "yes" } end)
     end)

@@ -51,9 +51,7 @@ function Response:header(name)
   return first_value(self.headers, name:lower())
 end
 
-function Response:__tostring()
-  return ("humanitec.Response (%s %s: %d)"):format(self.method, self.url, self.status)
-end
+-- tostring(response) is defined below, with the URL shown without its userinfo.
 
 ---@class humanitec.Client
 ---@field org? string the default organization
@@ -268,6 +266,36 @@ local function prepare(self, method, path, opts, fname, level)
   }
 end
 
+-- `v` with the token masked in every string in it (keys too); tables are changed in place (they are the
+-- decoded error body, which nothing else holds).
+local function redact_value(self, v)
+  if type(v) == "string" then return self:_redact(v) end
+  if type(v) ~= "table" then return v end
+  local renamed
+  for k, item in pairs(v) do
+    v[k] = redact_value(self, item)
+    if type(k) == "string" and self:_redact(k) ~= k then
+      renamed = renamed or {}
+      renamed[#renamed + 1] = k
+    end
+  end
+  for _, k in ipairs(renamed or {}) do
+    v[self:_redact(k)], v[k] = v[k], nil
+  end
+  return v
+end
+
+-- A URL for display: any user name and password in it replaced by "***".
+local function shown_url(url)
+  local scheme, authority, rest = url:match("^([%a][%w+.-]*://)([^/?#]*)(.*)$")
+  if not scheme or not authority:find("@", 1, true) then return url end
+  return scheme .. "***@" .. authority:match("([^@]*)$") .. rest
+end
+
+function Response:__tostring()
+  return ("humanitec.Response (%s %s: %d)"):format(self.method, shown_url(self.url), self.status)
+end
+
 -- Turns what the session answered into the call's result: data and response, or nil and an error. Both carry
 -- `attempts`, how many were made.
 local function finish(self, req, attempts, status, res_headers, res_body, info, data, decode_error)
@@ -308,11 +336,13 @@ local function finish(self, req, attempts, status, res_headers, res_body, info, 
     return data, nil, response
   end
 
-  -- Outside 2xx: what the server said goes into the error, with the token masked in case it was echoed.
-  local text = self:_redact(response.body)
-  data = nil -- decoded again from the masked text
-  if text ~= "" and (is_json(res_type) or res_type == nil) then
-    data = json.decode(text)
+  -- Outside 2xx: what the server said goes into the error, with the token masked in case it was echoed: in the
+  -- text, and in every string of the decoded body, where a JSON escape (\u0074..., \/) no longer hides it.
+  local raw = response.body
+  local text = self:_redact(raw)
+  data = nil
+  if raw ~= "" and (is_json(res_type) or res_type == nil) then
+    data = redact_value(self, json.decode(raw))
   end
   local fields = errors.from_body(status, data, text)
   fields.kind = "http"
@@ -550,7 +580,8 @@ end
 Client.__close = Client.close
 
 function Client:__tostring()
-  return ("humanitec.Client (%s, org %s%s)"):format(self.url, self.org or "unset", self._closed and ", closed" or "")
+  return ("humanitec.Client (%s, org %s%s)"):format(shown_url(self.url), self.org or "unset",
+    self._closed and ", closed" or "")
 end
 
 local function default_headers(user_agent)

@@ -2,7 +2,8 @@
 --
 -- Fields: `kind` ("http", "transport", "decode", "config", or a transport kind such as "timeout"),
 -- `status`, `code` and `message` (from Humanitec's `{ error, message, details }` body when there is one),
--- `details`, `method`, `path`. `tostring(err)` gives one readable line.
+-- `details`, `method`, `path`, `attempts`. `tostring(err)` gives one readable line (with "(3 attempts)" when the
+-- call was retried).
 local M = {}
 
 ---@class humanitec.Error
@@ -37,6 +38,19 @@ function M.reason(status)
   return REASONS[status] or ("HTTP " .. tostring(status))
 end
 
+-- How much of a message tostring shows, and how much of a server's text an error keeps.
+local SHOWN = 1000
+local KEPT = 8192
+
+-- One line of at most SHOWN bytes: every run of white space that holds a line break becomes one space. Linear:
+-- each run is matched once, and looked into once.
+local function one_line(text)
+  if #text > SHOWN then text = text:sub(1, SHOWN) .. "..." end
+  return (text:gsub("%s+", function(run)
+    if run:find("[\r\n]") then return " " end
+  end))
+end
+
 function Error:__tostring()
   local parts = { "humanitec:" }
   if self.method and self.path then
@@ -48,10 +62,13 @@ function Error:__tostring()
       parts[#parts + 1] = "(" .. tostring(self.code) .. ")"
     end
   else
-    parts[#parts + 1] = self.kind .. ":"
+    parts[#parts + 1] = tostring(self.kind) .. ":"
   end
   -- One line, whatever the server sent.
-  parts[#parts + 1] = (tostring(self.message):gsub("%s*[\r\n]+%s*", " "))
+  parts[#parts + 1] = one_line(tostring(self.message))
+  if type(self.attempts) == "number" and self.attempts > 1 then
+    parts[#parts + 1] = ("(%d attempts)"):format(self.attempts)
+  end
   return table.concat(parts, " ")
 end
 
@@ -76,9 +93,23 @@ function M.config(message)
   return M.new { kind = "config", message = message }
 end
 
--- Shortens a body that is not a Humanitec error object (an HTML page from a proxy, say) to one useful line.
+-- Shortens a body that is not a Humanitec error object (an HTML page from a proxy, say) to one useful line of at
+-- most 200 bytes: tags dropped, white space collapsed. One pass over at most the first 64 KiB: each '<' is
+-- matched with the next '>' once, and an unclosed '<' ends the markup (the rest is text).
 local function summarize(text)
-  text = text:gsub("<[^>]*>", " "):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+  if #text > 65536 then text = text:sub(1, 65536) end
+  local out, kept, pos = {}, 0, 1
+  while pos <= #text and kept < 1024 do
+    local open = text:find("<", pos, true)
+    local close = open and text:find(">", open + 1, true)
+    local chunk = text:sub(pos, close and open - 1 or -1)
+    out[#out + 1] = chunk
+    kept = kept + #chunk
+    if not close then break end
+    out[#out + 1] = " "
+    pos = close + 1
+  end
+  text = table.concat(out):sub(1, 2048):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
   if #text > 200 then
     text = text:sub(1, 197) .. "..."
   end
@@ -114,6 +145,8 @@ function M.from_body(status, data, text)
   end
   if type(message) ~= "string" or message == "" then
     message = M.reason(status)
+  elseif #message > KEPT then
+    message = message:sub(1, KEPT) .. "..." -- a server's message is kept, but not without bound
   end
   return { code = code, message = message, details = details }
 end

@@ -41,7 +41,10 @@ function M.policy(value, where, level)
   for k, v in pairs(M.DEFAULTS) do policy[k] = v end
   for k, v in pairs(value or {}) do
     if M.DEFAULTS[k] == nil and k ~= "random" then
-      error(("bad option 'retries' to '%s' (unknown field '%s')"):format(where, tostring(k)), level)
+      local names = require("humanitec.vocabulary").names(M.DEFAULTS)
+      names[#names + 1] = "random"
+      error(("bad option 'retries' to '%s' (unknown field '%s'%s)"):format(where, tostring(k),
+        require("humanitec.vocabulary").hint(k, names)), level)
     end
     if k == "random" then
       if type(v) ~= "function" then

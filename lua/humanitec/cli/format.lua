@@ -142,6 +142,17 @@ end
 
 local MIN_COLUMN = 6
 
+-- s without trailing white space, from one backward scan (a pattern such as "%s+$" retries at every space of a
+-- wide padded column: quadratic in the column's width).
+local function rtrim(s)
+  local n = #s
+  while n > 0 do
+    local b = s:byte(n)
+    if b == 32 or (b >= 9 and b <= 13) then n = n - 1 else break end
+  end
+  return s:sub(1, n)
+end
+
 --- Rows under a header in columns two spaces apart; the last column is not padded. With `max_width`, the
 --- widest columns are cut (ending in "…") until a line fits, none below a few characters.
 ---@param header string[]
@@ -187,7 +198,7 @@ function M.table(header, rows, max_width)
       if i < #header then text = text .. (" "):rep(widths[i] - w) end
       parts[i] = text
     end
-    lines[#lines + 1] = (table.concat(parts, "  "):gsub("%s+$", ""))
+    lines[#lines + 1] = rtrim(table.concat(parts, "  "))
   end
   emit(header)
   for _, row in ipairs(cells) do emit(row) end
