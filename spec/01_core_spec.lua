@@ -271,6 +271,8 @@ describe("humanitec.core", function()
     it("masks the token in what it is asked to redact", function()
       assert.equals("a [redacted] b", s:redact("a " .. TOKEN .. " b"))
       assert.equals("nothing here", s:redact("nothing here"))
+      -- only as a whole token: inside a word it is part of that word
+      assert.equals("[redacted].[redacted]/x" .. TOKEN .. "y", s:redact(TOKEN .. "." .. TOKEN .. "/x" .. TOKEN .. "y"))
     end)
   end)
 
@@ -437,7 +439,7 @@ describe("humanitec.core", function()
           pipe:close()
           return n
         end
-        local text = (("y"):rep(50) .. TOKEN):rep(15000) -- a megabyte: masking it allocates all along
+        local text = (("y"):rep(50) .. " " .. TOKEN .. " "):rep(15000) -- a megabyte: masking it allocates all along
         for _ = 1, newproxy and 10 or 3 do
           local before = open_fds()
           local s = core.session { token = TOKEN }
