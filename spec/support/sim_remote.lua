@@ -220,4 +220,10 @@ function Remote:refuse_device(code)
   control(self, "POST", "devices/refuse", { security_code = code })
 end
 
+--- Steers the runtime stand-in (see sim:set_runtime).
+---@param spec table
+function Remote:set_runtime(spec)
+  control(self, "POST", "runtime", spec)
+end
+
 return M

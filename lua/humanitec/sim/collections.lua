@@ -36,6 +36,17 @@ local function role_on_create(sim, req, record)
   end
 end
 
+-- Keeps each state of a workload profile as a version (newest last).
+local function profile_version(sim, record)
+  record._versions = record._versions or {}
+  local v = { id = U.uuid(sim), workload_profile_id = record.id, org_id = record.org_id,
+    version = record.version, description = record.description, deprecation_message = record.deprecation_message,
+    spec_definition = U.copy(record.spec_definition), spec_schema = U.copy(record.spec_schema),
+    workload_profile_chart = U.copy(record.workload_profile_chart), created_at = U.iso(sim:now()),
+    created_by = record.updated_by }
+  record._versions[#record._versions + 1] = v
+end
+
 local BUILTIN_TYPES = {
   { "base-env", "direct" }, { "config", "direct" }, { "dns", "direct" }, { "environment", "implicit" },
   { "k8s-cluster", "implicit" }, { "k8s-namespace", "implicit" }, { "mysql", "direct" }, { "postgres", "direct" },
@@ -93,6 +104,19 @@ M.LIST = {
     item = "profileQid",
     defaults = function(_, _, body)
       return { description = "", version = body.version or "1.0.0", spec_schema = {} }
+    end,
+    on_create = function(sim, _, record) profile_version(sim, record) end,
+    on_update = function(sim, _, record) profile_version(sim, record) end,
+  },
+  {
+    name = "public_keys", label = "public key", path = "/orgs/{orgId}/keys", item = "keyId", id = "uuid",
+    read_body = function(req)
+      local key = U.json_body(req, "any")
+      if type(key) ~= "string" or key == "" then U.fail(400, "the body must be the public key, as a JSON string") end
+      return { key = key }
+    end,
+    defaults = function(sim)
+      return { fingerprint = U.hex_id(sim, 64), expired_at = U.iso(sim:now() + 365 * 86400) }
     end,
   },
   {
@@ -174,9 +198,89 @@ M.LIST = {
   },
 }
 
+-- Behaviour beside the collections ----------------------------------------------------------------------
+
+local function by_name(name) return store.COLLECTIONS[name] end
+
+-- A registry's credentials, as a cluster would pull with them: the registry's own `creds` when it has some.
+local function registry_creds(sim, req)
+  local reg = store.find_record(sim, by_name("registries"), req)
+  local creds = U.is_object(reg.creds) and reg.creds or {}
+  return 200, { registry = reg.registry, username = creds.username or "", password = creds.password or "",
+    expires = U.iso(sim:now() + 3600), secrets = U.copy(reg.secrets) }
+end
+
+-- Checking an account tells who its credentials belong to; the simulator reports the account itself.
+local function check_account(sim, req)
+  local acc = store.find_record(sim, by_name("resource_accounts"), req)
+  return 200, { identity_fields = { { id = "account_id", description = "The account", value = acc.id },
+    { id = "type", description = "The account type", value = acc.type } }, warnings = json.array() }
+end
+
+local function list_classes(sim, req)
+  local out = {}
+  local prefix = req.org.id .. "/"
+  for scope, records in pairs(sim.store and sim.store.resource_classes or {}) do
+    if scope:sub(1, #prefix) == prefix then
+      for _, c in pairs(records) do out[#out + 1] = c end
+    end
+  end
+  table.sort(out, function(a, b) return a.seq < b.seq end)
+  local kind = U.query(req, "resource_type")
+  local list = json.array()
+  for _, c in ipairs(out) do
+    if not kind or c.resource_type == kind then
+      list[#list + 1] = { id = c.id, resource_type = c.resource_type, description = c.description or "",
+        created_at = c.created_at, created_by = c.created_by }
+    end
+  end
+  return 200, list
+end
+
+-- There is no cluster to reach: the check succeeds when the application and environment exist.
+local function check_connectivity(_, req)
+  local body = U.json_body(req)
+  local app_id = U.field(body, "app_id", "string", true)
+  local env_id = U.field(body, "env_id", "string", true)
+  U.field(body, "env_type", "string", true)
+  local app = req.org.apps[app_id]
+  local ok = app ~= nil and app.envs[env_id] ~= nil
+  return 200, { success = ok, resource_summaries = json.array(), conditions = { {
+    type = "EnvironmentFound", status = ok and "True" or "False",
+    message = ok and "the environment exists" or ("no environment '" .. env_id .. "' in '" .. app_id .. "'") } } }
+end
+
+local function profile_versions(sim, req)
+  local p = store.find_record(sim, by_name("workload_profiles"), req)
+  local out = json.array()
+  for i = #(p._versions or {}), 1, -1 do out[#out + 1] = U.copy(p._versions[i]) end -- newest first
+  local page, headers = U.paginate(req, out)
+  return 200, page, headers
+end
+
+local function latest_profile_version(sim, req)
+  local p = store.find_record(sim, by_name("workload_profiles"), req)
+  return 200, U.copy(p._versions[#p._versions])
+end
+
+-- "Jobs" of an application are its webhooks: deleting them all.
+local function delete_app_jobs(sim, req)
+  require("humanitec.sim.find").app(req)
+  local records = store.records(sim, by_name("webhooks"), req)
+  for id in pairs(records) do records[id] = nil end
+  return 204
+end
+
 ---@param r table router
 function M.routes(r)
   store.routes(r, M.LIST)
+  r:add("GET", "/orgs/{orgId}/registries/{regId}/creds", registry_creds)
+  r:add("POST", "/orgs/{orgId}/resources/accounts/{accId}/actions/check", check_account)
+  r:add("GET", "/orgs/{orgId}/resources/classes", list_classes)
+  r:add("POST", "/orgs/{orgId}/runtime/actions/check-connectivity", check_connectivity)
+  r:add("GET", "/orgs/{orgId}/workload-profiles/{profileQid}/versions", profile_versions)
+  r:add("GET", "/orgs/{orgId}/workload-profiles/{profileQid}/versions/latest", latest_profile_version)
+  r:add("DELETE", "/orgs/{orgId}/apps/{appId}/jobs", delete_app_jobs)
 end
 
 return M

@@ -26,7 +26,7 @@ M.VERSION = "0.2.0"
 -- Area modules, each with `routes(router)` and optionally `settle(sim, now)` and `init(sim)`.
 local AREAS = {}
 for i, name in ipairs({ "orgs", "users", "apps", "deltas", "deploys", "values", "resources", "pipelines",
-  "devices", "collections", "artefacts" }) do
+  "devices", "collections", "artefacts", "runtime", "access" }) do
   AREAS[i] = require("humanitec.sim." .. name)
 end
 
@@ -359,6 +359,18 @@ function Sim:refuse_device(code)
   d.state = "refused"
 end
 
+--- Steers what the runtime stand-in reports for an environment (see humanitec.sim.runtime): `status` one of
+--- the spec's RuntimeInfoStatus values ("Running", "Failed", ...) for every module or only `module`; a nil
+--- status goes back to what the last deployment says.
+---@param spec {app: string, env: string, module?: string, status?: string}
+function Sim:set_runtime(spec)
+  if type(spec) ~= "table" then
+    error("bad argument #1 to 'set_runtime' (table expected, got " .. type(spec) .. ")", 2)
+  end
+  local ok, err = pcall(require("humanitec.sim.runtime").steer, self, spec)
+  if not ok then error("bad argument #1 to 'set_runtime' (" .. tostring(err) .. ")", 2) end
+end
+
 -- Takes the first fault matching the request, counting it down.
 local function take_fault(self, method, path)
   for i, f in ipairs(self.faults) do
@@ -531,6 +543,9 @@ function Sim:handle(req)
       -- A bug in the simulator: answer 500 rather than take the caller down with it.
       status, body, out_headers = 500, U.error_body(500, "internal simulator error: " .. tostring(e)), nil
     end
+  end
+  if method ~= "GET" and method ~= "HEAD" and request.org and request.user and self.orgs[request.org.id] then
+    require("humanitec.sim.access").audit(self, request.org, request.user, method, path, status)
   end
   local s, h, b = encode(status, body, out_headers)
   return s, h, b, latency

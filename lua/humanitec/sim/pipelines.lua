@@ -672,6 +672,103 @@ local function answer(approve)
   end
 end
 
+-- Handlers: trigger criteria, batches, step logs, the definition schema ------------------------------------
+
+-- Every pipeline criterion of the application (kept by the generic store, one scope per pipeline).
+local function app_criteria(sim, req)
+  local out = {}
+  local prefix = req.org.id .. "/" .. req.params.appId .. "/"
+  for scope, records in pairs(sim.store and sim.store.pipeline_criteria or {}) do
+    if scope:sub(1, #prefix) == prefix then
+      for _, c in pairs(records) do out[#out + 1] = c end
+    end
+  end
+  table.sort(out, function(a, b) return a.seq < b.seq end)
+  return out
+end
+
+local function list_app_criteria(sim, req)
+  local app = find.app(req)
+  local pipeline, env = U.query(req, "pipeline"), U.query(req, "match_env_type")
+  local list = {}
+  for _, c in ipairs(app_criteria(sim, req)) do
+    if (not pipeline or c.pipeline_id == pipeline) and (not env or c.env_type == env) then
+      local v = U.copy(c)
+      v.seq = nil
+      local p = app.pipelines[c.pipeline_id]
+      v.pipeline_name = p and p.versions[#p.versions].def.name or c.pipeline_id
+      list[#list + 1] = v
+    end
+  end
+  local page, headers = U.paginate(req, list)
+  return 200, page, headers
+end
+
+-- A deployment request starts the pipeline whose criterion fits it best (environment id over type); none
+-- fitting is a 204, as the API answers when the request does not go through a pipeline.
+local function create_run_by_trigger(sim, req)
+  local app = find.app(req)
+  local body = U.json_body(req)
+  local trigger = U.field(body, "trigger", "string", true)
+  local env_id = U.field(body, "env_id", "string") or U.field(body, "environment", "string")
+  local env = env_id and app.envs[env_id]
+  if env_id and not env then U.fail(400, "environment '" .. env_id .. "' not found in '" .. app.id .. "'") end
+  local kind = body.delta_id and "delta" or body.set_id and "set" or body.deployment_id and "redeploy" or nil
+  local best, best_score
+  for _, c in ipairs(app_criteria(sim, req)) do
+    local fits = c.trigger == trigger and (not c.env_id or c.env_id == env_id)
+      and (not c.env_type or (env and c.env_type == env.type))
+      and (not c.deployment_type or c.deployment_type == kind)
+    if fits and app.pipelines[c.pipeline_id] then
+      local score = (c.env_id and 2 or 0) + (c.env_type and 1 or 0)
+      if not best or score > best_score then best, best_score = c, score end
+    end
+  end
+  if not best then return 204 end
+  local inputs = {}
+  for k, v in pairs(body) do
+    if k ~= "trigger" and v ~= json.null then inputs[k] = U.copy(v) end
+  end
+  local run = start_run(sim, req, app, app.pipelines[best.pipeline_id], inputs)
+  run.trigger = trigger
+  return respond_run(201, run)
+end
+
+-- Runs are started as they are asked for: no batch is ever waiting.
+local function get_batch(_, req)
+  local app = find.app(req)
+  find_pipeline(req, app)
+  return 200, { items = json.array() }
+end
+
+local function step_logs(sim, req)
+  local app = find.app(req)
+  local run = find_run(req, find_pipeline(req, app))
+  local job
+  for _, j in ipairs(run.jobs) do
+    if j.id == req.params.jobId then job = j end
+  end
+  if not job then U.fail(404, "job '" .. req.params.jobId .. "' not found") end
+  local index = tonumber(req.params.stepIndex)
+  local step = index and job.steps[index + 1]
+  if not step then U.fail(404, "step " .. req.params.stepIndex .. " not found in job '" .. job.id .. "'") end
+  local out = json.array()
+  out[1] = { at = U.iso(step.created_at), level = "INFO", message = "step " .. tostring(step.name) .. " queued" }
+  if step.status ~= "queued" then
+    out[2] = { at = U.iso(step.completed_at or sim:now()), level = step.status == "failed" and "ERROR" or "INFO",
+      message = "step " .. tostring(step.name) .. " " .. step.status }
+  end
+  return 200, out
+end
+
+local function latest_schema()
+  return 200, {
+    ["$schema"] = "https://json-schema.org/draft/2020-12/schema", type = "object",
+    required = { "name", "jobs" },
+    properties = { name = { type = "string" }, on = { type = "object" }, jobs = { type = "object" } },
+  }
+end
+
 ---@param r table router
 function M.routes(r)
   local base = "/orgs/{orgId}/apps/{appId}/pipelines"
@@ -697,6 +794,11 @@ function M.routes(r)
   r:add("GET", run .. "/jobs/{jobId}/approvals/{approvalId}", get_approval)
   r:add("POST", run .. "/jobs/{jobId}/approvals/{approvalId}/approve", answer(true))
   r:add("POST", run .. "/jobs/{jobId}/approvals/{approvalId}/deny", answer(false))
+  r:add("GET", run .. "/jobs/{jobId}/steps/{stepIndex}/logs", step_logs)
+  r:add("GET", "/orgs/{orgId}/apps/{appId}/pipeline-criteria", list_app_criteria)
+  r:add("POST", "/orgs/{orgId}/apps/{appId}/pipeline-runs", create_run_by_trigger)
+  r:add("GET", base .. "/{pipelineId}/batches/{batchType}", get_batch)
+  r:add("GET", "/orgs/{orgId}/pipeline-schemas/latest", latest_schema)
 end
 
 return M

@@ -30,6 +30,8 @@
 --   POST /_sim/devices/approve       {"security_code", "orgs"?, "user"?, "expires_in"? (seconds)}: approves
 --                                    one, as sim:approve_device; 200 {"security_code", "access_token"}
 --   POST /_sim/devices/refuse        {"security_code"}: refuses one, as sim:refuse_device; 204
+--   POST /_sim/runtime               {"app", "env", "module"?, "status"?}: what the runtime stand-in reports,
+--                                    as sim:set_runtime; 204
 --   POST /_sim/reset                 drops all state and starts a fresh simulator from the startup options;
 --                                    a body may override some of them, for the new simulator only:
 --                                    {"orgs": [ids], "tokens": {token: [org ids] or {"orgs", "user", "name",
@@ -150,6 +152,12 @@ end)
 
 CONTROL:add("POST", "/_sim/devices/refuse", function(self, req)
   call(self.sim.refuse_device, self.sim, control_body(req).security_code)
+  return 204
+end)
+
+CONTROL:add("POST", "/_sim/runtime", function(self, req)
+  local body = control_body(req)
+  call(self.sim.set_runtime, self.sim, { app = body.app, env = body.env, module = body.module, status = body.status })
   return 204
 end)
 

@@ -13,10 +13,13 @@
 --   parent    the collection whose record the path names, which must exist (404 otherwise)
 --   check     function(sim, req) that fails the request when something else the path names is missing
 --   defaults  function(sim, req, body) -> fields a new record starts with, before the request's own
+--   read_body function(req) -> the fields a create request gives (default: its JSON object)
 --   on_create function(sim, req, record) run after a record is made (may fail the request)
+--   on_update function(sim, req, record) run after a record is changed
 --   view      function(sim, req, record) -> the record as answered, before it is shaped to the schema
 --   seed      function(sim, org_id) -> records present in every new organization
 --
+-- Fields whose names start with "_" are the simulator's own (kept across PUT, never answered).
 -- Records live in sim.store[name][scope], where scope joins the path parameters before `item` (the org, the
 -- app, ...). Every answer is shaped to the operation's response schema (humanitec.sim.shape): what the spec
 -- does not declare is dropped, what it requires is there. Timestamps, `created_by` and the scope's ids
@@ -103,6 +106,9 @@ end
 local function answer(sim, c, req, record, schema)
   local v = c.view and c.view(sim, req, record) or U.copy(record)
   v.seq = nil
+  for k in pairs(v) do
+    if type(k) == "string" and k:find("^_") then v[k] = nil end -- the simulator's own bookkeeping
+  end
   if not schema then return v end
   return shape.conform(v, schema, U.iso(sim:now()))
 end
@@ -147,7 +153,7 @@ local function create_handler(c, template)
   local status, schema = success("POST", template)
   return function(sim, req)
     check_parents(sim, c, req)
-    local body = body_object(req)
+    local body = c.read_body and c.read_body(req) or body_object(req)
     local records = M.records(sim, c, req)
     local id = new_id(sim, c, body)
     if records[id] then U.fail(409, c.label .. " '" .. id .. "' already exists") end
@@ -191,7 +197,7 @@ local function update_handler(c, template, method)
     local body = body_object(req)
     if method == "PUT" then
       for k in pairs(record) do
-        if not (k == "seq" or k:find("^created_") or k == (c.id_field or "id") or k:find("_id$")) then
+        if not (k == "seq" or k:find("^_") or k:find("^created_") or k == (c.id_field or "id") or k:find("_id$")) then
           record[k] = nil
         end
       end
@@ -202,6 +208,7 @@ local function update_handler(c, template, method)
       end
     end
     record.updated_at, record.updated_by = U.iso(sim:now()), req.user.id
+    if c.on_update then c.on_update(sim, req, record) end
     if status == 204 or not schema then return status end
     return status, answer(sim, c, req, record, schema)
   end

@@ -72,9 +72,24 @@ end
 
 local function current_user(sim, req)
   local v = profile_view(req.user)
-  v.properties = {}
+  v.properties = U.copy(req.user.properties or {})
   v.roles = roles_of(sim, req.user)
   return 200, v
+end
+
+-- The caller may change its own name and properties; id, type, roles and dates are not its to write.
+local function patch_current_user(sim, req)
+  local body = U.json_body(req)
+  local name = U.field(body, "name", "string")
+  local properties = U.field(body, "properties", "table")
+  if name then req.user.name = name end
+  if properties then
+    req.user.properties = req.user.properties or {}
+    for k, v in pairs(properties) do
+      if v == json.null then req.user.properties[k] = nil else req.user.properties[k] = U.copy(v) end
+    end
+  end
+  return current_user(sim, req)
 end
 
 local function list_members(sim, req)
@@ -212,6 +227,7 @@ end
 ---@param r table router
 function M.routes(r)
   r:add("GET", "/current-user", current_user)
+  r:add("PATCH", "/current-user", patch_current_user)
   r:add("GET", "/orgs/{orgId}/users", list_members)
   r:add("POST", "/orgs/{orgId}/users", create_service_user)
   r:add("GET", "/orgs/{orgId}/users/{userId}", get_member)
