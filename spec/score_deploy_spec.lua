@@ -276,3 +276,29 @@ describe("humanitec.score.commands", function()
     assert.matches("401", err.text)
   end)
 end)
+
+describe("humanitec score deploy, from the command line", function()
+  local cli_helper = require "support.cli_helper"
+
+  it("waits for a deployment that fails, shows its errors and exits 1", function()
+    local sim = require("humanitec.sim").new { orgs = { "acme" },
+      tokens = { [cli_helper.TOKEN] = { "acme" } } }
+    local run = cli_helper.runner(sim)
+    local client = humanitec.new { transport = sim:transport(), token = cli_helper.TOKEN, org = "acme",
+      url = "http://sim.invalid", config_file = "/dev/null" }
+    assert(client:ensure_app { appId = APP, envs = { ENV } })
+    sim:fail_next_deployment { errors = {
+      { code = "CRASH", summary = "container main crashed", message = "exit code 137" } } }
+    local code, out, err = run({ "score", "deploy", "-f", C .. "full.yaml", "--extensions",
+      C .. "extensions/full.humanitec.yaml", "--app", APP, "--env", ENV, "--wait", "--message", "v2" })
+    assert.equals(1, code)
+    assert.equals("", out)
+    assert.matches("shop/development: deployment %x+ pending\n", err)
+    assert.matches("failed: container main crashed\n  CRASH: container main crashed: exit code 137\n", err)
+    -- and the next one goes through, with the same files
+    code, out, err = run({ "score", "deploy", "-f", C .. "full.yaml", "-f", C .. "resources.yaml", "--app", APP,
+      "--env", ENV, "--wait", "-o", "json" })
+    assert.equals(0, code, err)
+    assert.equals("succeeded", json.decode(out).status)
+  end)
+end)
