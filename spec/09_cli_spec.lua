@@ -194,7 +194,7 @@ describe("humanitec CLI in process", function()
       assert.matches("get values needs %-%-app", fails(2, "get values"))
       assert.matches("get deploys needs %-%-env", fails(2, "get deploys --app shop"))
       assert.matches("get runs needs %-%-param pipelineId=ID", fails(2, "get runs --app shop"))
-      assert.equals("humanitec: get: unknown kind 'bogus' (see 'humanitec get --help')\n", fails(2, "get bogus"))
+      assert.equals("humanitec: get: unknown kind 'xyzzy' (see 'humanitec get --help')\n", fails(2, "get xyzzy"))
       assert.equals("humanitec: get: unknown kind 'aps'; did you mean 'app'? (see 'humanitec get --help')\n",
         fails(2, "get aps"))
       assert.matches("see 'humanitec get %-%-help'", fails(2, "get"))

@@ -30,13 +30,14 @@ local function distance(a, b, limit)
   return prev[#b] <= limit and prev[#b] or nil
 end
 
---- The hint for an unknown key: `" (did you mean 'appId'?)"`, or "" when no name is close. Close means the same
---- name but for case, '-' and '_'; the same with "Id" added (`app` for `appId`); or at most two edits away.
+--- The name in `names` closest to `key`, or nil when none is close. Close means the same name but for case, '-'
+--- and '_'; the same with "Id" added (`app` for `appId`); or at most two edits away. Ties go to the name that
+--- sorts first.
 ---@param key any the key given
 ---@param names string[] the names the entry point takes
----@return string
-function M.suggest(key, names)
-  if type(key) ~= "string" or #key > 64 then return "" end
+---@return string?
+function M.closest(key, names)
+  if type(key) ~= "string" or #key > 64 then return nil end
   local want = squash(key)
   local best, best_score
   for _, name in ipairs(names) do
@@ -54,6 +55,15 @@ function M.suggest(key, names)
       best, best_score = name, score
     end
   end
+  return best
+end
+
+--- The hint for an unknown key: `" (did you mean 'appId'?)"`, or "" when no name is close (see `closest`).
+---@param key any the key given
+---@param names string[] the names the entry point takes
+---@return string
+function M.suggest(key, names)
+  local best = M.closest(key, names)
   if best then return " (did you mean '" .. best .. "'?)" end
   return ""
 end

@@ -1,10 +1,11 @@
 --- The command line's shared flags and their lookup: what every command takes, --help, settings, suggestions.
 local fail = require "humanitec.cli.fail"
+local vocabulary = require "humanitec.vocabulary"
 
 local M = {}
 
 --- The output formats -o takes.
-M.FORMATS = { "table", "wide", "json", "yaml" }
+M.FORMATS = { "table", "wide", "json", "yaml", "dot" }
 
 -- The flags every command takes, before or after the command's name. Each is declared on the main parser and
 -- on every command (so that each command's --help lists it) under two targets, since argparse resets an
@@ -15,7 +16,7 @@ local GLOBALS = {
   { "--env", "<id>", "Environment (default: HUMANITEC_ENV, HUMANITEC_CONTEXT, then ~/.humctl)." },
   { "--token", "<token>", "API token. Prefer HUMANITEC_TOKEN: a token given here is visible in the process list." },
   { "--url", "<url>", "API URL (default: HUMANITEC_API_PREFIX, then ~/.humctl, then https://api.humanitec.io)." },
-  { "-o --output", "<format>", "Output: table (the default), wide, json or yaml.", M.FORMATS },
+  { "-o --output", "<format>", "Output: table (the default), wide, json, yaml; dot for resources graph.", M.FORMATS },
 }
 
 --- Declares the shared flags on `parser`, their targets prefixed with `prefix`.
@@ -75,38 +76,10 @@ function M.need(ctx, name, what)
   return v
 end
 
--- Edit distance between two short words, a swap of neighbours counting as one edit (typos are often swaps);
--- bounded: both are cut to 64 characters.
-local function distance(a, b)
-  a, b = a:sub(1, 64), b:sub(1, 64)
-  local before, prev = nil, {}
-  for j = 0, #b do prev[j] = j end
-  for i = 1, #a do
-    local cur = { [0] = i }
-    for j = 1, #b do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-      if before and i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
-        cur[j] = math.min(cur[j], before[j - 2] + 1)
-      end
-    end
-    before, prev = prev, cur
-  end
-  return prev[#b]
-end
-
 --- The candidate closest to `word`, when it is close enough to be a typo; nil otherwise.
 ---@param word string
 ---@param candidates string[]
 ---@return string?
-function M.suggest(word, candidates)
-  local best, best_d
-  for _, c in ipairs(candidates) do
-    local d = distance(word, c)
-    if (best_d == nil or d < best_d) then best, best_d = c, d end
-  end
-  if best and best_d <= math.max(1, math.floor(#word / 3)) then return best end
-  return nil
-end
+M.suggest = vocabulary.closest
 
 return M

@@ -39,8 +39,8 @@ authentication error (no token or organization, a token refused or expired).
 Run 'humanitec <command> --help' for a command's options and examples.]]
 
 -- The commands' modules, in the order --help lists them; each module may declare several commands.
-local MODULES = { "get", "mutate", "apply", "api", "deploy", "score", "run", "login", "configure", "version",
-  "completion" }
+local MODULES = { "get", "mutate", "apply", "api", "diff", "deploy", "resources", "score", "run", "login",
+  "configure", "version", "completion" }
 
 local function load_commands()
   local modules, handlers, names = {}, {}, {}

@@ -87,6 +87,10 @@ end
 function M.emit(ctx, data, view)
   local out = ctx.io.stdout
   local fmt = ctx.format or "table"
+  if fmt == "dot" then
+    error(require("humanitec.cli.fail").new(2, "humanitec: " .. tostring(ctx.command)
+      .. ": -o dot is for 'resources graph'; use table, wide, json or yaml"), 0)
+  end
   if fmt == "json" then
     out:write(format.json(data, ctx.pretty), "\n")
     return
@@ -118,7 +122,11 @@ function M.emit(ctx, data, view)
     for i, c in ipairs(columns) do row[i] = type(item) == "table" and pick(item, c[2]) or (i == 1 and item or nil) end
     rows[r] = row
   end
-  if #header == 0 then header, rows = { "VALUE" }, {} end
+  if #header == 0 then
+    -- nothing to make columns of: an empty list without a view says so where a person reads
+    M.line(ctx.io.stderr, "(none)")
+    return
+  end
   out:write(format.table(header, rows, not wide and ctx.width or nil))
 end
 
