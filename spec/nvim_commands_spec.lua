@@ -128,7 +128,7 @@ describe(":Humanitec in Neovim", function()
   end)
 
   local function run(body, extra)
-    local env = { HUMANITEC_TOKEN = "tok", HUMANITEC_API_PREFIX = sim.url }
+    local env = { HUMANITEC_TOKEN = "tok", HUMANITEC_ORG = "acme", HUMANITEC_API_PREFIX = sim.url }
     for k, v in pairs(extra or {}) do env[k] = v end
     local result, out = nvim.run(root, plugin, script(body), env)
     assert.is_table(result, out)
@@ -156,7 +156,7 @@ describe(":Humanitec in Neovim", function()
     if skip() then return end
     local result = run [[
       -- One client per organization, shared by whoever asks.
-      r.shared = hnvim.client("acme") == hnvim.client("acme")
+      r.shared = hnvim.client("acme") == hnvim.client("acme") and hnvim.client() == hnvim.client("acme")
       r.distinct = hnvim.client("acme") ~= hnvim.client("other") and hnvim.client("other").org == "other"
       r.subcommands = vim.fn.getcompletion("Humanitec ", "cmdline")
       r.before = vim.fn.getcompletion("Humanitec org ", "cmdline") -- starts a listing for the next <Tab>

@@ -132,8 +132,15 @@ function M.client(org)
   client_opts.org = org or client_opts.org
   local ok, made = pcall(require("humanitec").new, client_opts)
   if not ok then return nil, tostring(made) end
+  -- Asked for no org, it is the configured one's (HUMANITEC_ORG, ~/.humctl): that org's client, if made before.
+  if made.org and clients[made.org] then
+    made:close()
+    clients[key] = clients[made.org]
+    return clients[key]
+  end
   require("humanitec.loop").nvim(made)
   clients[key] = made
+  if made.org then clients[made.org] = made end
   return made
 end
 
