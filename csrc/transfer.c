@@ -354,16 +354,31 @@ static int push_failure(lua_State *L, CURLcode rc, const hum_transfer *t) {
   return 3;
 }
 
+/* One field of the packed header block (name NUL value NUL ...) at *pos, which it moves past the field; 0
+ * at the end. */
+typedef struct {
+  const char *name, *value;
+  size_t name_len, value_len;
+} header_field;
+
+static int next_header(const hum_buffer *head, size_t *pos, header_field *f) {
+  if (*pos >= head->len) return 0;
+  f->name = head->data + *pos;
+  f->name_len = strlen(f->name);
+  f->value = f->name + f->name_len + 1;
+  f->value_len = strlen(f->value);
+  *pos += f->name_len + f->value_len + 2;
+  return 1;
+}
+
 /* Pushes the packed header block as a table: name -> value, or name -> { values... } when repeated. */
 static void push_headers(lua_State *L, const hum_buffer *head) {
   lua_newtable(L);
   size_t pos = 0;
-  while (pos < head->len) {
-    const char *name = head->data + pos;
-    size_t name_len = strlen(name);
-    const char *value = name + name_len + 1;
-    size_t value_len = strlen(value);
-    pos += name_len + value_len + 2;
+  header_field f;
+  while (next_header(head, &pos, &f)) {
+    const char *name = f.name, *value = f.value;
+    size_t name_len = f.name_len, value_len = f.value_len;
     lua_pushlstring(L, name, name_len);
     lua_pushvalue(L, -1);
     lua_rawget(L, -3);
@@ -421,13 +436,10 @@ static void push_info(lua_State *L, const hum_transfer *t) {
  * any parameters; the same test as the client's for bodies that reach it as text. */
 static int is_json_response(const hum_buffer *head) {
   size_t pos = 0;
-  while (pos < head->len) {
-    const char *name = head->data + pos;
-    size_t name_len = strlen(name);
-    const char *value = name + name_len + 1;
-    size_t value_len = strlen(value);
-    pos += name_len + value_len + 2;
-    if (name_len != 12 || memcmp(name, "content-type", 12) != 0) continue;
+  header_field f;
+  while (next_header(head, &pos, &f)) {
+    if (f.name_len != 12 || memcmp(f.name, "content-type", 12) != 0) continue;
+    const char *value = f.value;
     while (*value == ' ' || *value == '\t') value++;
     size_t n = 0;
     while (value[n] && value[n] != ';' && value[n] != ' ' && value[n] != '\t') n++;
