@@ -313,6 +313,10 @@ describe(":Humanitec in Neovim", function()
         "containers:", "  main:", "    image: 42" })
       vim.cmd("Humanitec deploy")
       r.invalid = last_note()
+      r.quickfix = {}
+      for _, item in ipairs(vim.fn.getqflist()) do
+        r.quickfix[#r.quickfix + 1] = { lnum = item.lnum, text = item.text, here = item.bufnr == vim.fn.bufnr() }
+      end
       vim.api.nvim_buf_set_lines(0, 0, -1, false, { "apiVersion: score.dev/v1b1", "metadata:", "  name: shop",
         "containers:", "  main:", "    image: registry.example/shop:1" })
       vim.cmd("Humanitec deploy from score")
@@ -320,6 +324,10 @@ describe(":Humanitec in Neovim", function()
       r.deployed = last_note()
     ]]
     assert.matches("score%.yaml:6: containers%.main%.image: expected string", result.invalid)
+    assert.equals(1, #result.quickfix)
+    assert.equals(6, result.quickfix[1].lnum)
+    assert.is_true(result.quickfix[1].here)
+    assert.matches("^containers%.main%.image: expected string", result.quickfix[1].text)
     assert.matches("deployment %x+ to web/production succeeded$", result.deployed)
     local deployments = assert(client:get("/orgs/acme/apps/web/envs/production/deploys"))
     assert.equals("from score", deployments[1].comment)

@@ -55,8 +55,8 @@ local function scratch(name, lines)
   if buf == -1 or not vim.api.nvim_buf_is_valid(buf) then
     buf = vim.api.nvim_create_buf(false, true)
     vim.api.nvim_buf_set_name(buf, name)
-    vim.api.nvim_buf_set_option(buf, "bufhidden", "wipe")
-    vim.api.nvim_buf_set_option(buf, "filetype", "humanitec")
+    vim.bo[buf].bufhidden = "wipe"
+    vim.bo[buf].filetype = "humanitec"
   end
   local win = vim.fn.bufwinid(buf)
   if win == -1 then
@@ -71,10 +71,10 @@ end
 --- Replaces a scratch buffer's text (it stays unmodifiable for the user).
 function M.set_lines(buf, lines)
   if not vim.api.nvim_buf_is_valid(buf) then return end
-  vim.api.nvim_buf_set_option(buf, "modifiable", true)
+  vim.bo[buf].modifiable = true
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-  vim.api.nvim_buf_set_option(buf, "modifiable", false)
-  vim.api.nvim_buf_set_option(buf, "modified", false)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].modified = false
 end
 
 -- Lists with `op` and lets the user pick one item (vim.ui.select, which Telescope or fzf-lua take over), or
@@ -211,6 +211,18 @@ end
 -- Running or about to: a deployment in one of these is watched on.
 local RUNNING = { pending = true, ["in progress"] = true, in_progress = true, running = true }
 
+-- Puts what humanitec.score found wrong in buffer `buf` into the quickfix list, each at its line.
+local function score_quickfix(buf, err)
+  local items = {}
+  for _, p in ipairs(type(err) == "table" and (err.details or { err }) or {}) do
+    if p.line then
+      local text = p.yaml_path and p.message and (p.yaml_path .. ": " .. p.message) or p.message
+      items[#items + 1] = { bufnr = buf, lnum = p.line, text = view.clean(text or tostring(err)) }
+    end
+  end
+  if #items > 0 then vim.fn.setqflist({}, " ", { title = "Humanitec: Score", items = items }) end
+end
+
 -- The delta a buffer holds: its JSON, or for a Score file (score.yaml, score-*.yaml) the delta humanitec.score
 -- translates it into. Returns the delta or nil and a message.
 local function buffer_delta(buf, env)
@@ -224,12 +236,16 @@ local function buffer_delta(buf, env)
     end
     local score = require "humanitec.score"
     local doc, err = score.decode(text, name)
-    if not doc then return nil, tostring(err) end
+    if not doc then
+      score_quickfix(buf, err)
+      return nil, tostring(err)
+    end
     -- Humanitec's extensions to Score, where score-humanitec looks for them: humanitec.score.yaml beside it.
     local extensions = vim.fn.fnamemodify(name, ":h") .. "/humanitec.score.yaml"
     local delta, terr = score.to_delta(doc, { envId = env, message = "Deployed from Neovim",
       extensions = vim.fn.filereadable(extensions) == 1 and extensions or nil })
     if not delta then
+      score_quickfix(buf, terr)
       return nil, terr.details and score.format_problems(terr) or tostring(terr.message or terr)
     end
     return delta
