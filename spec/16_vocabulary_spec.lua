@@ -56,6 +56,16 @@ describe("one vocabulary", function()
     end
   end)
 
+  it("names no operation like a client method or helper, which would hide it", function()
+    local Client = require("humanitec.client").Client
+    local client = client_on(scripted(function() return 200, "[]" end))
+    for name in pairs(operations.operations) do
+      assert.is_nil(rawget(Client, name), name .. " is a client method too")
+      assert.is_function(client[name], name)
+    end
+    client:close()
+  end)
+
   it("suggests the closest name, and nothing for a name far from all", function()
     local names = { "appId", "envId", "on_progress", "wait", "wait_for_running" }
     assert.equals(" (did you mean 'appId'?)", vocabulary.suggest("app", names))

@@ -514,8 +514,40 @@ local function collect_operations()
   return ops
 end
 
+-- The names a client answers before any operation: its methods (in the modules that install them) and the
+-- workflow helpers. An operation named like one of them could never be called as a method, so it is refused.
+local CLIENT_SOURCES = { "lua/humanitec/client.lua", "lua/humanitec/async.lua", "lua/humanitec/paginate.lua" }
+
+local function client_names()
+  local names = {}
+  for _, path in ipairs(CLIENT_SOURCES) do
+    local f = io.open(path, "rb")
+    if f then
+      local text = f:read("*a")
+      f:close()
+      for name in text:gmatch("function Client[:.]([%a_][%w_]*)") do names[name] = path end
+      for name in text:gmatch("\nClient%.([%a_][%w_]*)%s*=") do names[name] = path end
+    end
+  end
+  local helpers = io.open("lua/humanitec/vocabulary.lua", "rb")
+  if helpers then
+    local text = helpers:read("*a")
+    helpers:close()
+    local block = text:match("\nM%.HELPERS = (%b{})") or ""
+    for name in block:gmatch("\n  ([%a_][%w_]*) = ") do names[name] = "a workflow helper" end
+  end
+  return names
+end
+
 local function check_names(ops)
+  local taken = client_names()
   local by_name, by_id = {}, {}
+  for _, op in ipairs(ops) do
+    if taken[op.name] then
+      fail("%s %s would be named %s, which the client already answers (%s): rename the method or the helper",
+        op.method, op.path, op.name, taken[op.name])
+    end
+  end
   for _, op in ipairs(ops) do
     local label = op.method .. " " .. op.path
     if not op.name:match("^[%a_][%w_]*$") or LUA_KEYWORDS[op.name] then
