@@ -9,6 +9,7 @@
 #   make generate        rebuild lua/humanitec/operations.lua, types.lua, docs/operations.md and the simulator's
 #                        schema facts (lua/humanitec/sim/schemas.lua) from api/openapi.json
 #   make score-schema    rebuild lua/humanitec/score/schema.lua from api/score-v1b1.json
+#   make docs            the API reference of the public modules, by LDoc, into build/docs/index.html
 #   make facts           refresh api/openapi.json, the facts-only copy of the upstream OpenAPI spec (SPEC=...)
 #   make score-facts     refresh api/score-v1b1.json, the facts-only copy of the Score schema (SCORE=...)
 #   make asan            the whole suite against the core built with AddressSanitizer and UBSan (lua5.4)
@@ -40,7 +41,7 @@ BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
 JSONC = $(BUILD)/humanitec/jsonc.so
 
-.PHONY: all build nvim deps rock test test-one demo lint generate score-schema facts score-facts clean asan asan-short \
+.PHONY: all build nvim deps docs rock test test-one demo lint generate score-schema facts score-facts clean asan asan-short \
   valgrind soak fuzz fuzz-replay bench
 
 all: build
@@ -157,6 +158,18 @@ fuzz: deps $(addprefix build/fuzz/fuzz_,$(FUZZERS))
 bench:
 	@tools/deps bench
 	bench/run
+
+# The reference: tools/ldoc-prep.lua turns the LuaLS annotations of the public modules into LDoc's tags under
+# build/ldoc-src, then LDoc (config.ld) writes the HTML. spec/docs_spec.lua fails on an undocumented function.
+DOC_MODULES = humanitec=lua/humanitec/init.lua humanitec.client=lua/humanitec/client.lua \
+  humanitec.errors=lua/humanitec/errors.lua humanitec.async=lua/humanitec/async.lua \
+  humanitec.loop=lua/humanitec/loop/init.lua humanitec.sim=lua/humanitec/sim/init.lua \
+  humanitec.workflows=lua/humanitec/workflows.lua
+docs:
+	@tools/deps docs
+	rm -rf build/ldoc-src build/docs
+	lua5.4 tools/ldoc-prep.lua build/ldoc-src $(DOC_MODULES)
+	ldoc .
 
 # The project reads the API and the Score schema only from its facts-only copies under api/. Only refreshing
 # those copies needs upstream, which these two targets take from beside the checkout unless told otherwise.

@@ -6,6 +6,13 @@
 --- adapter's event loop) calls into the session and then into `dispatch`, which turns finished transfers into
 --- results, retries what the policy retries (after a wait kept here, not slept), and hands results to the
 --- callbacks. Callbacks never run inside libcurl, and an error in one is reported and goes no further.
+---
+--- ```lua
+--- client:start("list_applications", {}, function(apps, err) print(err or #apps) end)
+--- client:run() -- drives the requests until none is left
+--- local results = client:batch { { "get_environment", { appId = "shop", envId = "development" } },
+---   { "GET", "/orgs/acme/apps/shop/envs/production", {} } }
+--- ```
 local errors = require "humanitec.errors"
 
 local M = {}
@@ -231,6 +238,10 @@ function M.install(Client, internal)
   --- `client:start("POST", "/path", opts, callback)`. Returns a handle with `handle.cancel()`.
   --- Requests make progress while something drives them: an adapter's event loop (humanitec.loop), or
   --- `client:run()`.
+  ---@param a string an operation's name, or an HTTP method
+  ---@param b table|string the operation's params, or the path
+  ---@param c? table|function the request's options, or the callback
+  ---@param d? function the callback, after options
   ---@return table handle
   function Client:start(a, b, c, d)
     local req, callback = parse(self, "start", true, a, b, c, d)
@@ -337,6 +348,9 @@ function M.install(Client, internal)
   --- Inside a coroutine driven by an adapter: starts the request, yields, and returns what a blocking call
   --- returns when it ends, while the event loop goes on. Elsewhere (no adapter, or the main thread) it simply
   --- blocks until the request ends. Arguments as for client:start, without the callback.
+  ---@param a string an operation's name, or an HTTP method
+  ---@param b? table|string the operation's params, or the path
+  ---@param c? table the request's options
   ---@return any data
   ---@return humanitec.Error? err
   ---@return humanitec.Response? response

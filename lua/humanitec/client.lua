@@ -2,6 +2,13 @@
 --
 -- Data flows one way: caller -> here (path, query, headers, JSON encode) -> the session (libcurl, or a transport
 -- such as the simulator) -> back here as status, headers, body -> decoded data or an error object -> caller.
+--
+-- ```lua
+-- local client = require("humanitec").new { org = "acme" } -- the token from HUMANITEC_TOKEN or ~/.humctl
+-- local apps, err = client:list_applications()                -- every operation by name
+-- if err then error(tostring(err)) end
+-- local app = assert(client:get("/orgs/acme/apps/" .. humanitec.escape(apps[1].id)))
+-- ```
 local calls = require "humanitec.calls"
 local config = require "humanitec.config"
 local errors = require "humanitec.errors"
@@ -600,8 +607,26 @@ local function default_headers(user_agent)
   }
 end
 
+-- The options of humanitec.new (humanitec.config checks them; an unknown one raises). Unset ones come from the
+-- environment and ~/.humctl, as the README says.
+---@class humanitec.Options
+---@field token? string|false the API token; false sends no Authorization header
+---@field org? string the default organization
+---@field url? string base URL of the API (https://api.humanitec.io)
+---@field user_agent? string your application, sent before the SDK's own
+---@field timeout? number seconds for each attempt as a whole
+---@field connect_timeout? number seconds to connect
+---@field ca_file? string CA bundle to verify the server with
+---@field ca_path? string folder of CA certificates
+---@field insecure? boolean skip TLS verification (tests only)
+---@field max_body? number largest response body accepted, in bytes
+---@field config_file? string humctl's config file (~/.humctl)
+---@field transport? table a transport instead of libcurl, such as the simulator's
+---@field on_trace? fun(text: string) receives libcurl's trace, the token masked
+---@field retries? table|false the retry policy (attempts, base, cap, max_retry_after, deadline); false: none
+
 --- Makes a client. See the README for the options and where each setting comes from.
----@param opts? table
+---@param opts? humanitec.Options
 ---@return humanitec.Client
 function M.new(opts)
   local settings = config.resolve(opts)

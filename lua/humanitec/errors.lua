@@ -4,6 +4,11 @@
 -- `status`, `code` and `message` (from Humanitec's `{ error, message, details }` body when there is one),
 -- `details`, `method`, `path`, `attempts`. `tostring(err)` gives one readable line (with "(3 attempts)" when the
 -- call was retried).
+--
+-- ```lua
+-- local app, err = client:get_application { appId = "shop" }
+-- if err and err.status == 404 then print("no such app") elseif err then error(tostring(err)) end
+-- ```
 local M = {}
 
 ---@class humanitec.Error

@@ -3,6 +3,12 @@
 ---
 --- Waiting polls every `interval` seconds (2 by default), backing off by half again each time up to 10 s, on
 --- the session's clock: real time over HTTP, the simulator's own clock in process, so specs never sleep.
+---
+--- ```lua
+--- assert(client:ensure_app { appId = "shop", envs = { "development", "production" } })
+--- local d, err = client:deploy { appId = "shop", envId = "development", delta = { modules = {} } }
+--- assert(client:promote { appId = "shop", from = "development", to = "production" })
+--- ```
 local errors = require "humanitec.errors"
 local json = require "humanitec.json"
 local vocabulary = require "humanitec.vocabulary"

@@ -12,6 +12,12 @@
 -- depends on time (a deployment finishing) is settled lazily, at the start of each request, from the clock.
 -- Over HTTP the clock is real time, unless `bin/humanitec-sim --control --manual-clock` lets test drivers move
 -- it (and inject faults) through the control API under /_sim/ (see humanitec.sim.server).
+--
+-- ```lua
+-- local sim = require("humanitec.sim").new { orgs = { "acme" }, tokens = { tok = { "acme" } } }
+-- local client = humanitec.new { transport = sim:transport(), token = "tok", org = "acme", url = "http://sim.invalid" }
+-- sim:advance(2) -- deployments move on
+-- ```
 local json = require "humanitec.json"
 local U = require "humanitec.sim.util"
 local router_mod = require "humanitec.sim.router"
