@@ -323,7 +323,9 @@ describe("humanitec.operations", function()
       assert.matches("%-%-%-@field %[\"Idempotency%-Key\"%] string%?", types)
       assert.matches("%-%-%-@class humanitec%.params%.create_application\n%-%-%-@field orgId%? string\n"
         .. "%-%-%-@field body humanitec%.schema%.ApplicationCreationRequest\n", types)
-      assert.matches("%-%-%-@param params%? humanitec%.params%.list_applications\n"
+      -- The line LuaLS shows as the summary: method, path and operationId, no prose from the spec.
+      assert.matches("\n%-%-%- GET /orgs/{orgId}/apps %(listApplications%)\n"
+        .. "%-%-%-@param params%? humanitec%.params%.list_applications\n"
         .. "%-%-%-@return humanitec%.schema%.ApplicationResponse%[%]|nil data\n", types)
       assert.matches("%-%-%-@deprecated\n%-%-%-@param params humanitec%.params%.query_resource_graph\n", types)
     end)
@@ -350,6 +352,29 @@ describe("humanitec.operations", function()
       assert.is_not_nil(application)
       assert.is_not_nil(docs:find("| `list_applications` | GET | `/orgs/{orgId}/apps` | `listApplications` |",
         application, true))
+    end)
+
+    it("gives every operation's parameters (where, type, required, values), body and results", function()
+      for name, op in pairs(ops) do
+        local at = docs:find("\n### `" .. name .. "`\n", 1, true)
+        assert.is_not_nil(at, name)
+        local section = docs:sub(at + 1, (docs:find("\n### ", at + 1, true) or #docs + 1) - 1)
+        for _, p in ipairs(op.params) do
+          local row = ("| `%s` | %s | "):format(p.name, p["in"])
+          assert.is_not_nil(section:find(row, 1, true), name .. ": " .. p.name)
+          for _, v in ipairs(p.enum or (p.items and p.items.enum) or {}) do
+            assert.is_not_nil(section:find("`" .. tostring(v) .. "`", 1, true), name .. ": " .. p.name .. " " .. v)
+          end
+        end
+        if op.body then
+          assert.is_not_nil(section:find("| `body` | body | ", 1, true), name)
+        end
+        assert.is_not_nil(section:find("\nReturns " .. table.concat(op.responses.status, ", ") .. ": ", 1, true),
+          name)
+      end
+      local s = docs:sub((docs:find("\n### `list_user_roles_in_app`\n", 1, true)))
+      assert.is_not_nil(s:find("| `type` | query | string | no | `user`, `group` |", 1, true))
+      assert.is_not_nil(s:find("Returns 200: `humanitec.schema.UserRoleResponse[]` (application/json)", 1, true))
     end)
   end)
 end)

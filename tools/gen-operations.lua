@@ -6,7 +6,8 @@
 -- Writes, relative to outdir (default: the current directory, i.e. the repository root):
 --   lua/humanitec/operations.lua   the operation table (facts only), loaded by humanitec.calls
 --   lua/humanitec/types.lua        a LuaLS `---@meta` file: params/schema classes, Client method stubs
---   docs/operations.md             every operation by tag: name, method, path, operationId
+--   docs/operations.md             every operation by tag (name, method, path, operationId), then each one's
+--                                  parameters, body and results
 --
 -- Only facts travel from the spec into the project: names, methods, paths, parameter names, types, enums,
 -- content types and status codes. Descriptions, summaries and examples are never read. The output depends
@@ -1122,6 +1123,76 @@ local function response_luals_type(op)
   return union(types)
 end
 
+-- A parameter's type for the reference: the JSON type, an array's item type, an object's value type.
+local function param_doc_type(f)
+  if f.type == "array" then
+    return f.items.type .. "[]"
+  elseif f.type == "object" then
+    return "object of " .. f.values.type
+  end
+  return f.type or "any"
+end
+
+local function enum_doc(list)
+  if not list then
+    return ""
+  end
+  local out = {}
+  for _, v in ipairs(list) do
+    out[#out + 1] = "`" .. md_cell(type(v) == "string" and v or lua_value(v)) .. "`"
+  end
+  return table.concat(out, ", ")
+end
+
+-- For docs/operations.md: every operation's parameters (name, where it goes, type, required, values), its
+-- body and what it returns, from the same facts as operations.lua and types.lua.
+local function render_reference(ops)
+  local out = {}
+  local function w(s)
+    out[#out + 1] = s
+  end
+  w("")
+  w("## Parameters and results")
+  w("")
+  w("Types are the spec's JSON types; a body or result names its schema as `humanitec.schema.*` in "
+    .. "`lua/humanitec/types.lua`. `orgId` may be left out when the client has an organization.")
+  local sorted = {}
+  for _, op in ipairs(ops) do
+    sorted[#sorted + 1] = op
+  end
+  table.sort(sorted, function(a, b)
+    return a.name < b.name
+  end)
+  for _, op in ipairs(sorted) do
+    w("")
+    w("### `" .. op.name .. "`")
+    w("")
+    w(string.format("%s `%s`%s%s", op.method, md_cell(op.path),
+      op.operation_id and (" (`" .. op.operation_id .. "`)") or "", op.deprecated and ", deprecated" or ""))
+    if #op.params > 0 or op.body then
+      w("")
+      w("| Parameter | In | Type | Required | Values |")
+      w("| --- | --- | --- | --- | --- |")
+      for _, f in ipairs(op.params) do
+        w(string.format("| `%s` | %s | %s | %s | %s |", md_cell(f.name), f.location, md_cell(param_doc_type(f)),
+          f.required and "yes" or "no", enum_doc(f.enum or (f.items and f.items.enum))))
+      end
+      if op.body then
+        w(string.format("| `body` | body | `%s` | %s | %s |", md_cell(body_luals_type(op.body)),
+          op.body.required and "yes" or "no", md_cell(table.concat(op.body.content_types, ", "))))
+      end
+    end
+    w("")
+    local codes = {}
+    for _, c in ipairs(op.status) do
+      codes[#codes + 1] = tostring(c)
+    end
+    w(string.format("Returns %s: `%s`%s", table.concat(codes, ", "), md_cell(response_luals_type(op)),
+      #op.response_types > 0 and (" (" .. md_cell(table.concat(op.response_types, ", ")) .. ")") or ""))
+  end
+  return table.concat(out, "\n") .. "\n"
+end
+
 local function render_types(ops, version)
   local out = {}
   local function w(s)
@@ -1184,7 +1255,8 @@ local function render_types(ops, version)
       all_optional = false
     end
     w("")
-    w(string.format("-- %s %s%s", op.method, op.path, op.operation_id and (" (" .. op.operation_id .. ")") or ""))
+    -- The summary LuaLS shows, made from facts: the method and path, and the operationId.
+    w(string.format("--- %s %s%s", op.method, op.path, op.operation_id and (" (" .. op.operation_id .. ")") or ""))
     if op.deprecated then
       w("---@deprecated")
     end
@@ -1219,7 +1291,7 @@ local function main(argv)
   local files = {
     { "lua/humanitec/operations.lua", render_operations(ops, version) },
     { "lua/humanitec/types.lua", render_types(ops, version) },
-    { "docs/operations.md", render_docs(ops, version) },
+    { "docs/operations.md", render_docs(ops, version) .. render_reference(ops) },
   }
   for _, dir in ipairs({ "lua", "lua/humanitec", "docs" }) do
     os.execute("mkdir -p '" .. (outdir .. "/" .. dir):gsub("'", "'\\''") .. "'")

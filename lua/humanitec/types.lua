@@ -2665,651 +2665,651 @@ local Client = {}
 
 -- Operations -------------------------------------------------------------------------------------------
 
--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId}/approvals/{approvalId}/approve (approvePipelineApprovalRequest)
+--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId}/approvals/{approvalId}/approve (approvePipelineApprovalRequest)
 ---@param params humanitec.params.approve_pipeline_approval_request
 ---@return humanitec.schema.PipelineApprovalRequest|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:approve_pipeline_approval_request(params) end
 
--- PUT /orgs/{orgId}/apps/{appId}/deltas/{deltaId}/metadata/archived (archiveDelta)
+--- PUT /orgs/{orgId}/apps/{appId}/deltas/{deltaId}/metadata/archived (archiveDelta)
 ---@param params humanitec.params.archive_delta
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:archive_delta(params) end
 
--- POST /orgs/{orgId}/resources/defs/{defId}/versions/{defVersionId}/actions/archive (archiveResourceDefinitionVersion)
+--- POST /orgs/{orgId}/resources/defs/{defId}/versions/{defVersionId}/actions/archive (archiveResourceDefinitionVersion)
 ---@param params humanitec.params.archive_resource_definition_version
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:archive_resource_definition_version(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/cancel (cancelPipelineRun)
+--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/cancel (cancelPipelineRun)
 ---@param params humanitec.params.cancel_pipeline_run
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:cancel_pipeline_run(params) end
 
--- PUT /orgs/{orgId}/apps/{appId}/deltas/{deltaId}/metadata/env_id (changeEnvOfDelta)
+--- PUT /orgs/{orgId}/apps/{appId}/deltas/{deltaId}/metadata/env_id (changeEnvOfDelta)
 ---@param params humanitec.params.change_env_of_delta
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:change_env_of_delta(params) end
 
--- PUT /orgs/{orgId}/apps/{appId}/deltas/{deltaId}/metadata/name (changeNameOfDelta)
+--- PUT /orgs/{orgId}/apps/{appId}/deltas/{deltaId}/metadata/name (changeNameOfDelta)
 ---@param params humanitec.params.change_name_of_delta
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:change_name_of_delta(params) end
 
--- POST /orgs/{orgId}/runtime/actions/check-connectivity (checkClusterConnectivity)
+--- POST /orgs/{orgId}/runtime/actions/check-connectivity (checkClusterConnectivity)
 ---@param params humanitec.params.check_cluster_connectivity
 ---@return humanitec.schema.ClusterConnectionCheckResult|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:check_cluster_connectivity(params) end
 
--- POST /orgs/{orgId}/resources/accounts/{accId}/actions/check (checkResourceAccount)
+--- POST /orgs/{orgId}/resources/accounts/{accId}/actions/check (checkResourceAccount)
 ---@param params humanitec.params.check_resource_account
 ---@return humanitec.schema.CheckResourceAccountData|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:check_resource_account(params) end
 
--- POST /orgs/{orgId}/artefact-versions/convert-score (convertScoreToSet)
+--- POST /orgs/{orgId}/artefact-versions/convert-score (convertScoreToSet)
 ---@param params humanitec.params.convert_score_to_set
 ---@return humanitec.schema.WorkloadArtefactVersionDeploymentSet|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:convert_score_to_set(params) end
 
--- POST /orgs/{orgId}/agents (createAgent)
+--- POST /orgs/{orgId}/agents (createAgent)
 ---@param params humanitec.params.create_agent
 ---@return humanitec.schema.Agent|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_agent(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/values
+--- POST /orgs/{orgId}/apps/{appId}/values
 ---@param params humanitec.params.create_app_value
 ---@return humanitec.schema.ValueResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_app_value(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/webhooks
+--- POST /orgs/{orgId}/apps/{appId}/webhooks
 ---@param params humanitec.params.create_app_webhook
 ---@return humanitec.schema.WebhookResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_app_webhook(params) end
 
--- POST /orgs/{orgId}/apps (createApplication)
+--- POST /orgs/{orgId}/apps (createApplication)
 ---@param params humanitec.params.create_application
 ---@return humanitec.schema.ApplicationResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_application(params) end
 
--- POST /orgs/{orgId}/artefact-versions (createArtefactVersion)
+--- POST /orgs/{orgId}/artefact-versions (createArtefactVersion)
 ---@param params humanitec.params.create_artefact_version
 ---@return humanitec.schema.ArtefactVersion|string|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_artefact_version(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/rules (createAutomationRule)
+--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/rules (createAutomationRule)
 ---@param params humanitec.params.create_automation_rule
 ---@return humanitec.schema.AutomationRuleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_automation_rule(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/deltas (createDelta)
+--- POST /orgs/{orgId}/apps/{appId}/deltas (createDelta)
 ---@param params humanitec.params.create_delta
 ---@return string|humanitec.schema.DeltaResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_delta(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/graphs (createDependencyGraph)
+--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/graphs (createDependencyGraph)
 ---@param params humanitec.params.create_dependency_graph
 ---@return humanitec.schema.DependencyGraphResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_dependency_graph(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/deploys (createDeployment)
+--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/deploys (createDeployment)
 ---@param params humanitec.params.create_deployment
 ---@return humanitec.schema.DeploymentResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_deployment(params) end
 
--- POST /orgs/{orgId}/images/{imageId}/builds (createDeprecatedImageBuild)
+--- POST /orgs/{orgId}/images/{imageId}/builds (createDeprecatedImageBuild)
 ---@param params humanitec.params.create_deprecated_image_build
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_deprecated_image_build(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/values
+--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/values
 ---@param params humanitec.params.create_env_value
 ---@return humanitec.schema.ValueResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_env_value(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs (createEnvironment)
+--- POST /orgs/{orgId}/apps/{appId}/envs (createEnvironment)
 ---@param params humanitec.params.create_environment
 ---@return humanitec.schema.EnvironmentResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_environment(params) end
 
--- POST /orgs/{orgId}/env-types (createEnvironmentType)
+--- POST /orgs/{orgId}/env-types (createEnvironmentType)
 ---@param params humanitec.params.create_environment_type
 ---@return humanitec.schema.EnvironmentTypeResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_environment_type(params) end
 
--- POST /orgs/{orgId}/groups (createGroup)
+--- POST /orgs/{orgId}/groups (createGroup)
 ---@param params humanitec.params.create_group
 ---@return humanitec.schema.GroupWithRole|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_group(params) end
 
--- POST /orgs/{orgId}/invitations (createInviteInOrg)
+--- POST /orgs/{orgId}/invitations (createInviteInOrg)
 ---@param params humanitec.params.create_invite_in_org
 ---@return humanitec.schema.UserRoleResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_invite_in_org(params) end
 
--- POST /orgs/{orgId}/agents/{agentId}/keys (createKey)
+--- POST /orgs/{orgId}/agents/{agentId}/keys (createKey)
 ---@param params humanitec.params.create_key
 ---@return humanitec.schema.Key|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_key(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/pipelines (createPipeline)
+--- POST /orgs/{orgId}/apps/{appId}/pipelines (createPipeline)
 ---@param params humanitec.params.create_pipeline
 ---@return humanitec.schema.Pipeline|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_pipeline(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/criteria (createPipelineCriteria)
+--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/criteria (createPipelineCriteria)
 ---@param params humanitec.params.create_pipeline_criteria
 ---@return humanitec.schema.PipelineCriteria|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_pipeline_criteria(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs (createPipelineRun)
+--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs (createPipelineRun)
 ---@param params humanitec.params.create_pipeline_run
 ---@return humanitec.schema.PipelineRun|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_pipeline_run(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/pipeline-runs (createPipelineRunByTriggerCriteria)
+--- POST /orgs/{orgId}/apps/{appId}/pipeline-runs (createPipelineRunByTriggerCriteria)
 ---@param params humanitec.params.create_pipeline_run_by_trigger_criteria
 ---@return humanitec.schema.PipelineRun|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_pipeline_run_by_trigger_criteria(params) end
 
--- POST /orgs/{orgId}/keys (createPublicKey)
+--- POST /orgs/{orgId}/keys (createPublicKey)
 ---@param params humanitec.params.create_public_key
 ---@return humanitec.schema.PublicKey|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_public_key(params) end
 
--- POST /orgs/{orgId}/registries
+--- POST /orgs/{orgId}/registries
 ---@param params humanitec.params.create_registry
 ---@return humanitec.schema.RegistryResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_registry(params) end
 
--- POST /orgs/{orgId}/resources/accounts (createResourceAccount)
+--- POST /orgs/{orgId}/resources/accounts (createResourceAccount)
 ---@param params humanitec.params.create_resource_account
 ---@return humanitec.schema.ResourceAccountResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_resource_account(params) end
 
--- POST /orgs/{orgId}/resources/types/{typeId}/classes (createResourceClass)
+--- POST /orgs/{orgId}/resources/types/{typeId}/classes (createResourceClass)
 ---@param params humanitec.params.create_resource_class
 ---@return humanitec.schema.ResourceClassResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_resource_class(params) end
 
--- POST /orgs/{orgId}/resources/defs (createResourceDefinition)
+--- POST /orgs/{orgId}/resources/defs (createResourceDefinition)
 ---@param params humanitec.params.create_resource_definition
 ---@return humanitec.schema.ResourceDefinitionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_resource_definition(params) end
 
--- POST /orgs/{orgId}/resources/defs/{defId}/criteria (createResourceDefinitionCriteria)
+--- POST /orgs/{orgId}/resources/defs/{defId}/criteria (createResourceDefinitionCriteria)
 ---@param params humanitec.params.create_resource_definition_criteria
 ---@return humanitec.schema.MatchingCriteriaResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_resource_definition_criteria(params) end
 
--- POST /orgs/{orgId}/resources/drivers (createResourceDriver)
+--- POST /orgs/{orgId}/resources/drivers (createResourceDriver)
 ---@param params humanitec.params.create_resource_driver
 ---@return humanitec.schema.DriverDefinitionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_resource_driver(params) end
 
--- POST /orgs/{orgId}/resources/types (createResourceType)
+--- POST /orgs/{orgId}/resources/types (createResourceType)
 ---@param params humanitec.params.create_resource_type
 ---@return humanitec.schema.ResourceTypeResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_resource_type(params) end
 
--- POST /orgs/{orgId}/secretstores
+--- POST /orgs/{orgId}/secretstores
 ---@param params humanitec.params.create_secret_store
 ---@return humanitec.schema.SecretStoreResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_secret_store(params) end
 
--- POST /orgs/{orgId}/users (createServiceUserInOrg)
+--- POST /orgs/{orgId}/users (createServiceUserInOrg)
 ---@param params humanitec.params.create_service_user_in_org
 ---@return humanitec.schema.UserProfileResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_service_user_in_org(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/users (createUserRoleInApp)
+--- POST /orgs/{orgId}/apps/{appId}/users (createUserRoleInApp)
 ---@param params humanitec.params.create_user_role_in_app
 ---@return humanitec.schema.UserRoleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_user_role_in_app(params) end
 
--- POST /orgs/{orgId}/env-types/{envType}/users (createUserRoleInEnvType)
+--- POST /orgs/{orgId}/env-types/{envType}/users (createUserRoleInEnvType)
 ---@param params humanitec.params.create_user_role_in_env_type
 ---@return humanitec.schema.UserRoleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_user_role_in_env_type(params) end
 
--- POST /users/{userId}/tokens (createUserToken)
+--- POST /users/{userId}/tokens (createUserToken)
 ---@param params humanitec.params.create_user_token
 ---@return humanitec.schema.TokenResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_user_token(params) end
 
--- POST /orgs/{orgId}/workload-profiles (createWorkloadProfile)
+--- POST /orgs/{orgId}/workload-profiles (createWorkloadProfile)
 ---@param params humanitec.params.create_workload_profile
 ---@return humanitec.schema.WorkloadProfileResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_workload_profile(params) end
 
--- POST /orgs/{orgId}/workload-profile-chart-versions (createWorkloadProfileChartVersion)
+--- POST /orgs/{orgId}/workload-profile-chart-versions (createWorkloadProfileChartVersion)
 ---@param params humanitec.params.create_workload_profile_chart_version
 ---@return humanitec.schema.WorkloadProfileChartVersionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:create_workload_profile_chart_version(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/{type}/{resId} (deleteActiveResource)
+--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/{type}/{resId} (deleteActiveResource)
 ---@param params humanitec.params.delete_active_resource
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_active_resource(params) end
 
--- DELETE /orgs/{orgId}/agents/{agentId} (deleteAgent)
+--- DELETE /orgs/{orgId}/agents/{agentId} (deleteAgent)
 ---@param params humanitec.params.delete_agent
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_agent(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/jobs
+--- DELETE /orgs/{orgId}/apps/{appId}/jobs
 ---@param params humanitec.params.delete_app_jobs
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_app_jobs(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/values/{key}
+--- DELETE /orgs/{orgId}/apps/{appId}/values/{key}
 ---@param params humanitec.params.delete_app_value
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_app_value(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/values
+--- DELETE /orgs/{orgId}/apps/{appId}/values
 ---@param params humanitec.params.delete_app_values
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_app_values(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/webhooks/{jobId}
+--- DELETE /orgs/{orgId}/apps/{appId}/webhooks/{jobId}
 ---@param params humanitec.params.delete_app_webhook
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_app_webhook(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId} (deleteApplication)
+--- DELETE /orgs/{orgId}/apps/{appId} (deleteApplication)
 ---@param params humanitec.params.delete_application
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_application(params) end
 
--- DELETE /orgs/{orgId}/artefacts/{artefactId} (deleteArtefact)
+--- DELETE /orgs/{orgId}/artefacts/{artefactId} (deleteArtefact)
 ---@param params humanitec.params.delete_artefact
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_artefact(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId}/rules/{ruleId} (deleteAutomationRule)
+--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId}/rules/{ruleId} (deleteAutomationRule)
 ---@param params humanitec.params.delete_automation_rule
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_automation_rule(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId}/values/{key}
+--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId}/values/{key}
 ---@param params humanitec.params.delete_env_value
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_env_value(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId}/values
+--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId}/values
 ---@param params humanitec.params.delete_env_values
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_env_values(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId} (deleteEnvironment)
+--- DELETE /orgs/{orgId}/apps/{appId}/envs/{envId} (deleteEnvironment)
 ---@param params humanitec.params.delete_environment
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_environment(params) end
 
--- DELETE /orgs/{orgId}/env-types/{envTypeId} (deleteEnvironmentType)
+--- DELETE /orgs/{orgId}/env-types/{envTypeId} (deleteEnvironmentType)
 ---@param params humanitec.params.delete_environment_type
 ---@return humanitec.schema.EnvironmentTypeResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_environment_type(params) end
 
--- DELETE /orgs/{orgId}/agents/{agentId}/keys/{fingerprint} (deleteKeyInAgent)
+--- DELETE /orgs/{orgId}/agents/{agentId}/keys/{fingerprint} (deleteKeyInAgent)
 ---@param params humanitec.params.delete_key_in_agent
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_key_in_agent(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId} (deletePipeline)
+--- DELETE /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId} (deletePipeline)
 ---@param params humanitec.params.delete_pipeline
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_pipeline(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/criteria/{criteriaId} (deletePipelineCriteria)
+--- DELETE /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/criteria/{criteriaId} (deletePipelineCriteria)
 ---@param params humanitec.params.delete_pipeline_criteria
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_pipeline_criteria(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId} (deletePipelineRun)
+--- DELETE /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId} (deletePipelineRun)
 ---@param params humanitec.params.delete_pipeline_run
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_pipeline_run(params) end
 
--- DELETE /orgs/{orgId}/keys/{keyId} (deletePublicKey)
+--- DELETE /orgs/{orgId}/keys/{keyId} (deletePublicKey)
 ---@param params humanitec.params.delete_public_key
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_public_key(params) end
 
--- DELETE /orgs/{orgId}/registries/{regId}
+--- DELETE /orgs/{orgId}/registries/{regId}
 ---@param params humanitec.params.delete_registry
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_registry(params) end
 
--- DELETE /orgs/{orgId}/resources/accounts/{accId} (deleteResourceAccount)
+--- DELETE /orgs/{orgId}/resources/accounts/{accId} (deleteResourceAccount)
 ---@param params humanitec.params.delete_resource_account
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_resource_account(params) end
 
--- DELETE /orgs/{orgId}/resources/types/{typeId}/classes/{classId} (deleteResourceClass)
+--- DELETE /orgs/{orgId}/resources/types/{typeId}/classes/{classId} (deleteResourceClass)
 ---@param params humanitec.params.delete_resource_class
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_resource_class(params) end
 
--- DELETE /orgs/{orgId}/resources/defs/{defId} (deleteResourceDefinition)
+--- DELETE /orgs/{orgId}/resources/defs/{defId} (deleteResourceDefinition)
 ---@param params humanitec.params.delete_resource_definition
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_resource_definition(params) end
 
--- DELETE /orgs/{orgId}/resources/defs/{defId}/criteria/{criteriaId} (deleteResourceDefinitionCriteria)
+--- DELETE /orgs/{orgId}/resources/defs/{defId}/criteria/{criteriaId} (deleteResourceDefinitionCriteria)
 ---@param params humanitec.params.delete_resource_definition_criteria
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_resource_definition_criteria(params) end
 
--- DELETE /orgs/{orgId}/resources/drivers/{driverId} (deleteResourceDriver)
+--- DELETE /orgs/{orgId}/resources/drivers/{driverId} (deleteResourceDriver)
 ---@param params humanitec.params.delete_resource_driver
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_resource_driver(params) end
 
--- DELETE /orgs/{orgId}/resources/types/{typeId} (deleteResourceType)
+--- DELETE /orgs/{orgId}/resources/types/{typeId} (deleteResourceType)
 ---@param params humanitec.params.delete_resource_type
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_resource_type(params) end
 
--- DELETE /orgs/{orgId}/secretstores/{storeId}
+--- DELETE /orgs/{orgId}/secretstores/{storeId}
 ---@param params humanitec.params.delete_secret_store
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_secret_store(params) end
 
--- DELETE /orgs/{orgId}/apps/{appId}/users/{userId} (deleteUserRoleInApp)
+--- DELETE /orgs/{orgId}/apps/{appId}/users/{userId} (deleteUserRoleInApp)
 ---@param params humanitec.params.delete_user_role_in_app
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_user_role_in_app(params) end
 
--- DELETE /orgs/{orgId}/env-types/{envType}/users/{userId} (deleteUserRoleInEnvType)
+--- DELETE /orgs/{orgId}/env-types/{envType}/users/{userId} (deleteUserRoleInEnvType)
 ---@param params humanitec.params.delete_user_role_in_env_type
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_user_role_in_env_type(params) end
 
--- DELETE /orgs/{orgId}/users/{userId} (deleteUserRoleInOrg)
+--- DELETE /orgs/{orgId}/users/{userId} (deleteUserRoleInOrg)
 ---@param params humanitec.params.delete_user_role_in_org
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_user_role_in_org(params) end
 
--- DELETE /users/{userId}/tokens/{tokenId} (deleteUserToken)
+--- DELETE /users/{userId}/tokens/{tokenId} (deleteUserToken)
 ---@param params humanitec.params.delete_user_token
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_user_token(params) end
 
--- DELETE /orgs/{orgId}/workload-profiles/{profileQid} (deleteWorkloadProfile)
+--- DELETE /orgs/{orgId}/workload-profiles/{profileQid} (deleteWorkloadProfile)
 ---@param params humanitec.params.delete_workload_profile
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:delete_workload_profile(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId}/approvals/{approvalId}/deny (denyPipelineApprovalRequest)
+--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId}/approvals/{approvalId}/deny (denyPipelineApprovalRequest)
 ---@param params humanitec.params.deny_pipeline_approval_request
 ---@return humanitec.schema.PipelineApprovalRequest|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:deny_pipeline_approval_request(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}
+--- GET /orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}
 ---@param params humanitec.params.get_app_value_set_version
 ---@return humanitec.schema.ValueSetVersionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_app_value_set_version(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/webhooks/{jobId}
+--- GET /orgs/{orgId}/apps/{appId}/webhooks/{jobId}
 ---@param params humanitec.params.get_app_webhook
 ---@return humanitec.schema.WebhookResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_app_webhook(params) end
 
--- GET /orgs/{orgId}/apps/{appId} (getApplication)
+--- GET /orgs/{orgId}/apps/{appId} (getApplication)
 ---@param params humanitec.params.get_application
 ---@return humanitec.schema.ApplicationResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_application(params) end
 
--- GET /orgs/{orgId}/artefact-versions/{artefactVersionId} (getArtefactVersion)
+--- GET /orgs/{orgId}/artefact-versions/{artefactVersionId} (getArtefactVersion)
 ---@param params humanitec.params.get_artefact_version
 ---@return humanitec.schema.ArtefactVersion|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_artefact_version(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/rules/{ruleId} (getAutomationRule)
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/rules/{ruleId} (getAutomationRule)
 ---@param params humanitec.params.get_automation_rule
 ---@return humanitec.schema.AutomationRuleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_automation_rule(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/batches/{batchType} (GetBatch)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/batches/{batchType} (GetBatch)
 ---@param params humanitec.params.get_batch
 ---@return humanitec.schema.Batch|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_batch(params) end
 
--- GET /current-user (getCurrentUser)
+--- GET /current-user (getCurrentUser)
 ---@param params? humanitec.params.get_current_user
 ---@return humanitec.schema.UserProfileExtendedResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_current_user(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/deltas/{deltaId} (getDelta)
+--- GET /orgs/{orgId}/apps/{appId}/deltas/{deltaId} (getDelta)
 ---@param params humanitec.params.get_delta
 ---@return humanitec.schema.DeltaResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_delta(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/graphs/{graphId} (getDependencyGraph)
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/graphs/{graphId} (getDependencyGraph)
 ---@param params humanitec.params.get_dependency_graph
 ---@return humanitec.schema.DependencyGraphResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_dependency_graph(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/deploys/{deployId} (getDeployment)
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/deploys/{deployId} (getDeployment)
 ---@param params humanitec.params.get_deployment
 ---@return humanitec.schema.DeploymentResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_deployment(params) end
 
--- GET /orgs/{orgId}/images/{imageId} (getDeprecatedImage)
+--- GET /orgs/{orgId}/images/{imageId} (getDeprecatedImage)
 ---@param params humanitec.params.get_deprecated_image
 ---@return humanitec.schema.ImageResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_deprecated_image(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/sets/{setId}/diff/{sourceSetId} (getDiff)
+--- GET /orgs/{orgId}/apps/{appId}/sets/{setId}/diff/{sourceSetId} (getDiff)
 ---@param params humanitec.params.get_diff
 ---@return humanitec.schema.PlainDeltaResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_diff(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions/{valueSetVersionId}
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions/{valueSetVersionId}
 ---@param params humanitec.params.get_env_value_set_version
 ---@return humanitec.schema.ValueSetVersionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_env_value_set_version(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId} (getEnvironment)
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId} (getEnvironment)
 ---@param params humanitec.params.get_environment
 ---@return humanitec.schema.EnvironmentResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_environment(params) end
 
--- GET /orgs/{orgId}/env-types/{envTypeId} (getEnvironmentType)
+--- GET /orgs/{orgId}/env-types/{envTypeId} (getEnvironmentType)
 ---@param params humanitec.params.get_environment_type
 ---@return humanitec.schema.EnvironmentTypeResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_environment_type(params) end
 
--- GET /orgs/{orgId}/pipeline-schemas/latest (getLatestPipelineDefinitionSchema)
+--- GET /orgs/{orgId}/pipeline-schemas/latest (getLatestPipelineDefinitionSchema)
 ---@param params? humanitec.params.get_latest_pipeline_definition_schema
 ---@return table|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_latest_pipeline_definition_schema(params) end
 
--- GET /orgs/{orgId}/workload-profiles/{profileQid}/versions/latest (getLatestWorkloadProfileVersion)
+--- GET /orgs/{orgId}/workload-profiles/{profileQid}/versions/latest (getLatestWorkloadProfileVersion)
 ---@deprecated
 ---@param params humanitec.params.get_latest_workload_profile_version
 ---@return humanitec.schema.WorkloadProfileVersionResponse|nil data
@@ -3317,728 +3317,728 @@ function Client:get_latest_pipeline_definition_schema(params) end
 ---@return humanitec.Response|nil response
 function Client:get_latest_workload_profile_version(params) end
 
--- GET /orgs/{orgId} (getOrganization)
+--- GET /orgs/{orgId} (getOrganization)
 ---@param params? humanitec.params.get_organization
 ---@return humanitec.schema.OrganizationResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_organization(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId} (getPipeline)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId} (getPipeline)
 ---@param params humanitec.params.get_pipeline
 ---@return humanitec.schema.Pipeline|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_pipeline(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId}/approvals/{approvalId} (getPipelineApprovalRequest)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId}/approvals/{approvalId} (getPipelineApprovalRequest)
 ---@param params humanitec.params.get_pipeline_approval_request
 ---@return humanitec.schema.PipelineApprovalRequest|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_pipeline_approval_request(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/criteria/{criteriaId} (getPipelineCriteria)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/criteria/{criteriaId} (getPipelineCriteria)
 ---@param params humanitec.params.get_pipeline_criteria
 ---@return humanitec.schema.PipelineCriteria|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_pipeline_criteria(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/schema (getPipelineDefinition)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/schema (getPipelineDefinition)
 ---@param params humanitec.params.get_pipeline_definition
 ---@return table|string|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_pipeline_definition(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId} (getPipelineJob)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId} (getPipelineJob)
 ---@param params humanitec.params.get_pipeline_job
 ---@return humanitec.schema.PipelineJob|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_pipeline_job(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId} (getPipelineRun)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId} (getPipelineRun)
 ---@param params humanitec.params.get_pipeline_run
 ---@return humanitec.schema.PipelineRun|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_pipeline_run(params) end
 
--- GET /orgs/{orgId}/keys/{keyId} (getPublicKey)
+--- GET /orgs/{orgId}/keys/{keyId} (getPublicKey)
 ---@param params humanitec.params.get_public_key
 ---@return humanitec.schema.PublicKey|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_public_key(params) end
 
--- GET /orgs/{orgId}/registries/{regId}
+--- GET /orgs/{orgId}/registries/{regId}
 ---@param params humanitec.params.get_registry
 ---@return humanitec.schema.RegistryResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_registry(params) end
 
--- GET /orgs/{orgId}/registries/{regId}/creds
+--- GET /orgs/{orgId}/registries/{regId}/creds
 ---@param params humanitec.params.get_registry_creds
 ---@return humanitec.schema.RegistryCredsResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_registry_creds(params) end
 
--- GET /orgs/{orgId}/resources/accounts/{accId} (getResourceAccount)
+--- GET /orgs/{orgId}/resources/accounts/{accId} (getResourceAccount)
 ---@param params humanitec.params.get_resource_account
 ---@return humanitec.schema.ResourceAccountResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_resource_account(params) end
 
--- GET /orgs/{orgId}/resources/types/{typeId}/classes/{classId} (getResourceClass)
+--- GET /orgs/{orgId}/resources/types/{typeId}/classes/{classId} (getResourceClass)
 ---@param params humanitec.params.get_resource_class
 ---@return humanitec.schema.ResourceClassResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_resource_class(params) end
 
--- GET /orgs/{orgId}/resources/defs/{defId} (getResourceDefinition)
+--- GET /orgs/{orgId}/resources/defs/{defId} (getResourceDefinition)
 ---@param params humanitec.params.get_resource_definition
 ---@return humanitec.schema.ResourceDefinitionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_resource_definition(params) end
 
--- GET /orgs/{orgId}/resources/defs/{defId}/versions/{defVersionId} (getResourceDefinitionVersion)
+--- GET /orgs/{orgId}/resources/defs/{defId}/versions/{defVersionId} (getResourceDefinitionVersion)
 ---@param params humanitec.params.get_resource_definition_version
 ---@return humanitec.schema.ResourceDefinitionVersion|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_resource_definition_version(params) end
 
--- GET /orgs/{orgId}/resources/drivers/{driverId} (getResourceDriver)
+--- GET /orgs/{orgId}/resources/drivers/{driverId} (getResourceDriver)
 ---@param params humanitec.params.get_resource_driver
 ---@return humanitec.schema.DriverDefinitionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_resource_driver(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/runtime (getRuntime)
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/runtime (getRuntime)
 ---@param params humanitec.params.get_runtime
 ---@return humanitec.schema.RuntimeInfoResponseV1|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_runtime(params) end
 
--- GET /orgs/{orgId}/secretstores/{storeId}
+--- GET /orgs/{orgId}/secretstores/{storeId}
 ---@param params humanitec.params.get_secret_store
 ---@return humanitec.schema.SecretStoreResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_secret_store(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/sets/{setId} (getSet)
+--- GET /orgs/{orgId}/apps/{appId}/sets/{setId} (getSet)
 ---@param params humanitec.params.get_set
 ---@return humanitec.schema.SetResponse|humanitec.schema.PlainDeltaResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_set(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/sets/{setId}/resources (getSetResourceInputs)
+--- GET /orgs/{orgId}/apps/{appId}/sets/{setId}/resources (getSetResourceInputs)
 ---@param params humanitec.params.get_set_resource_inputs
 ---@return humanitec.schema.ResourceInputsResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_set_resource_inputs(params) end
 
--- GET /orgs/{orgId}/users/{userId}/perms (getSubjectPermsInOrg)
+--- GET /orgs/{orgId}/users/{userId}/perms (getSubjectPermsInOrg)
 ---@param params humanitec.params.get_subject_perms_in_org
 ---@return humanitec.schema.SubjectPermissions|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_subject_perms_in_org(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/users/{userId} (getUserRoleInApp)
+--- GET /orgs/{orgId}/apps/{appId}/users/{userId} (getUserRoleInApp)
 ---@param params humanitec.params.get_user_role_in_app
 ---@return humanitec.schema.UserRoleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_user_role_in_app(params) end
 
--- GET /orgs/{orgId}/env-types/{envType}/users/{userId} (getUserRoleInEnvType)
+--- GET /orgs/{orgId}/env-types/{envType}/users/{userId} (getUserRoleInEnvType)
 ---@param params humanitec.params.get_user_role_in_env_type
 ---@return humanitec.schema.UserRoleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_user_role_in_env_type(params) end
 
--- GET /orgs/{orgId}/users/{userId} (getUserRoleInOrg)
+--- GET /orgs/{orgId}/users/{userId} (getUserRoleInOrg)
 ---@param params humanitec.params.get_user_role_in_org
 ---@return humanitec.schema.UserRoleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_user_role_in_org(params) end
 
--- GET /users/{userId}/tokens/{tokenId} (getUserToken)
+--- GET /users/{userId}/tokens/{tokenId} (getUserToken)
 ---@param params humanitec.params.get_user_token
 ---@return humanitec.schema.TokenInfoResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_user_token(params) end
 
--- GET /orgs/{orgId}/artefact-versions/{artefactVersionId}/workload-deployment-set (getWorkloadArtefactVersionDeploymentSet)
+--- GET /orgs/{orgId}/artefact-versions/{artefactVersionId}/workload-deployment-set (getWorkloadArtefactVersionDeploymentSet)
 ---@param params humanitec.params.get_workload_artefact_version_deployment_set
 ---@return humanitec.schema.WorkloadArtefactVersionDeploymentSet|string|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_workload_artefact_version_deployment_set(params) end
 
--- GET /orgs/{orgId}/artefact-versions/{artefactVersionId}/workload-spec (getWorkloadArtefactVersionSpec)
+--- GET /orgs/{orgId}/artefact-versions/{artefactVersionId}/workload-spec (getWorkloadArtefactVersionSpec)
 ---@param params humanitec.params.get_workload_artefact_version_spec
 ---@return table<string, any>|string|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_workload_artefact_version_spec(params) end
 
--- GET /orgs/{orgId}/workload-profiles/{profileQid} (getWorkloadProfile)
+--- GET /orgs/{orgId}/workload-profiles/{profileQid} (getWorkloadProfile)
 ---@param params humanitec.params.get_workload_profile
 ---@return humanitec.schema.WorkloadProfileResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:get_workload_profile(params) end
 
--- GET /orgs/{orgId}/resources/defs/{defId}/resources (listActiveResourceByDefinition)
+--- GET /orgs/{orgId}/resources/defs/{defId}/resources (listActiveResourceByDefinition)
 ---@param params humanitec.params.list_active_resource_by_definition
 ---@return humanitec.schema.ActiveResourceResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_active_resource_by_definition(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/resources (listActiveResources)
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/resources (listActiveResources)
 ---@param params humanitec.params.list_active_resources
 ---@return humanitec.schema.ActiveResourceResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_active_resources(params) end
 
--- GET /orgs/{orgId}/agents (listAgents)
+--- GET /orgs/{orgId}/agents (listAgents)
 ---@param params? humanitec.params.list_agents
 ---@return humanitec.schema.Agent[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_agents(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/value-set-versions
+--- GET /orgs/{orgId}/apps/{appId}/value-set-versions
 ---@param params humanitec.params.list_app_value_set_versions
 ---@return humanitec.schema.ValueSetVersionResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_app_value_set_versions(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/values
+--- GET /orgs/{orgId}/apps/{appId}/values
 ---@param params humanitec.params.list_app_values
 ---@return humanitec.schema.ValueResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_app_values(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/webhooks
+--- GET /orgs/{orgId}/apps/{appId}/webhooks
 ---@param params humanitec.params.list_app_webhooks
 ---@return humanitec.schema.WebhookResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_app_webhooks(params) end
 
--- GET /orgs/{orgId}/apps (listApplications)
+--- GET /orgs/{orgId}/apps (listApplications)
 ---@param params? humanitec.params.list_applications
 ---@return humanitec.schema.ApplicationResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_applications(params) end
 
--- GET /orgs/{orgId}/artefacts/{artefactId}/versions (listArtefactVersions)
+--- GET /orgs/{orgId}/artefacts/{artefactId}/versions (listArtefactVersions)
 ---@param params humanitec.params.list_artefact_versions
 ---@return humanitec.schema.ArtefactVersion[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_artefact_versions(params) end
 
--- GET /orgs/{orgId}/artefact-versions (listArtefactVersionsInOrg)
+--- GET /orgs/{orgId}/artefact-versions (listArtefactVersionsInOrg)
 ---@param params? humanitec.params.list_artefact_versions_in_org
 ---@return humanitec.schema.ArtefactVersion[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_artefact_versions_in_org(params) end
 
--- GET /orgs/{orgId}/artefacts (listArtefacts)
+--- GET /orgs/{orgId}/artefacts (listArtefacts)
 ---@param params? humanitec.params.list_artefacts
 ---@return humanitec.schema.ArtefactResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_artefacts(params) end
 
--- GET /orgs/{orgId}/audit-logs (listAuditLogEntries)
+--- GET /orgs/{orgId}/audit-logs (listAuditLogEntries)
 ---@param params? humanitec.params.list_audit_log_entries
 ---@return humanitec.schema.AuditLogEntry[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_audit_log_entries(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/rules (listAutomationRules)
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/rules (listAutomationRules)
 ---@param params humanitec.params.list_automation_rules
 ---@return humanitec.schema.AutomationRuleResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_automation_rules(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/deltas (listDeltas)
+--- GET /orgs/{orgId}/apps/{appId}/deltas (listDeltas)
 ---@param params humanitec.params.list_deltas
 ---@return humanitec.schema.DeltaResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_deltas(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/deploys/{deployId}/errors (listDeploymentErrors)
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/deploys/{deployId}/errors (listDeploymentErrors)
 ---@param params humanitec.params.list_deployment_errors
 ---@return humanitec.schema.DeploymentErrorResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_deployment_errors(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/deploys (listDeployments)
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/deploys (listDeployments)
 ---@param params humanitec.params.list_deployments
 ---@return humanitec.schema.DeploymentResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_deployments(params) end
 
--- GET /orgs/{orgId}/images/{imageId}/builds (listDeprecatedImageBuilds)
+--- GET /orgs/{orgId}/images/{imageId}/builds (listDeprecatedImageBuilds)
 ---@param params humanitec.params.list_deprecated_image_builds
 ---@return humanitec.schema.ImageBuildResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_deprecated_image_builds(params) end
 
--- GET /orgs/{orgId}/images (listDeprecatedImages)
+--- GET /orgs/{orgId}/images (listDeprecatedImages)
 ---@param params? humanitec.params.list_deprecated_images
 ---@return humanitec.schema.ImageResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_deprecated_images(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/logs
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/logs
 ---@param params humanitec.params.list_env_logs
 ---@return humanitec.schema.OutputEntryResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_env_logs(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions
 ---@param params humanitec.params.list_env_value_set_versions
 ---@return humanitec.schema.ValueSetVersionResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_env_value_set_versions(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/values
+--- GET /orgs/{orgId}/apps/{appId}/envs/{envId}/values
 ---@param params humanitec.params.list_env_values
 ---@return humanitec.schema.ValueResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_env_values(params) end
 
--- GET /orgs/{orgId}/env-types (listEnvironmentTypes)
+--- GET /orgs/{orgId}/env-types (listEnvironmentTypes)
 ---@param params? humanitec.params.list_environment_types
 ---@return humanitec.schema.EnvironmentTypeResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_environment_types(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/envs (listEnvironments)
+--- GET /orgs/{orgId}/apps/{appId}/envs (listEnvironments)
 ---@param params humanitec.params.list_environments
 ---@return humanitec.schema.EnvironmentResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_environments(params) end
 
--- GET /orgs/{orgId}/events
+--- GET /orgs/{orgId}/events
 ---@param params? humanitec.params.list_events
 ---@return humanitec.schema.EventResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_events(params) end
 
--- GET /orgs/{orgId}/groups/{groupId}/users (listGroupUsers)
+--- GET /orgs/{orgId}/groups/{groupId}/users (listGroupUsers)
 ---@param params humanitec.params.list_group_users
 ---@return humanitec.schema.UserProfileResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_group_users(params) end
 
--- GET /orgs/{orgId}/humanitec-keys (listHumanitecPublicKeys)
+--- GET /orgs/{orgId}/humanitec-keys (listHumanitecPublicKeys)
 ---@param params? humanitec.params.list_humanitec_public_keys
 ---@return humanitec.schema.HumanitecPublicKey[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_humanitec_public_keys(params) end
 
--- GET /orgs/{orgId}/invitations (listInvitesInOrg)
+--- GET /orgs/{orgId}/invitations (listInvitesInOrg)
 ---@param params? humanitec.params.list_invites_in_org
 ---@return humanitec.schema.UserInviteResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_invites_in_org(params) end
 
--- GET /orgs/{orgId}/agents/{agentId}/keys (listKeysInAgent)
+--- GET /orgs/{orgId}/agents/{agentId}/keys (listKeysInAgent)
 ---@param params humanitec.params.list_keys_in_agent
 ---@return humanitec.schema.Key[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_keys_in_agent(params) end
 
--- GET /orgs (listOrganizations)
+--- GET /orgs (listOrganizations)
 ---@param params? humanitec.params.list_organizations
 ---@return humanitec.schema.OrganizationResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_organizations(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/approvals (listPipelineApprovalRequests)
+--- GET /orgs/{orgId}/apps/{appId}/approvals (listPipelineApprovalRequests)
 ---@param params humanitec.params.list_pipeline_approval_requests
 ---@return humanitec.schema.PipelineApprovalRequest[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_pipeline_approval_requests(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipeline-criteria (listPipelineCriteriaInApp)
+--- GET /orgs/{orgId}/apps/{appId}/pipeline-criteria (listPipelineCriteriaInApp)
 ---@param params humanitec.params.list_pipeline_criteria_in_app
 ---@return humanitec.schema.PipelineCriteria[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_pipeline_criteria_in_app(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs (listPipelineJobs)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs (listPipelineJobs)
 ---@param params humanitec.params.list_pipeline_jobs
 ---@return humanitec.schema.PipelineJobPartial[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_pipeline_jobs(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs (listPipelineRuns)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs (listPipelineRuns)
 ---@param params humanitec.params.list_pipeline_runs
 ---@return humanitec.schema.PipelineRun[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_pipeline_runs(params) end
 
--- GET /orgs/{orgId}/pipeline-runs (listPipelineRunsByOrg)
+--- GET /orgs/{orgId}/pipeline-runs (listPipelineRunsByOrg)
 ---@param params? humanitec.params.list_pipeline_runs_by_org
 ---@return humanitec.schema.PipelineRun[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_pipeline_runs_by_org(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId}/steps/{stepIndex}/logs (listPipelineStepLogs)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/jobs/{jobId}/steps/{stepIndex}/logs (listPipelineStepLogs)
 ---@param params humanitec.params.list_pipeline_step_logs
 ---@return humanitec.schema.PipelineStepLog[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_pipeline_step_logs(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/versions (listPipelineVersions)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/versions (listPipelineVersions)
 ---@param params humanitec.params.list_pipeline_versions
 ---@return humanitec.schema.PipelineVersion[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_pipeline_versions(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/pipelines (listPipelines)
+--- GET /orgs/{orgId}/apps/{appId}/pipelines (listPipelines)
 ---@param params humanitec.params.list_pipelines
 ---@return humanitec.schema.Pipeline[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_pipelines(params) end
 
--- GET /orgs/{orgId}/pipelines (listPipelinesInOrg)
+--- GET /orgs/{orgId}/pipelines (listPipelinesInOrg)
 ---@param params? humanitec.params.list_pipelines_in_org
 ---@return humanitec.schema.Pipeline[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_pipelines_in_org(params) end
 
--- GET /orgs/{orgId}/keys (listPublicKeys)
+--- GET /orgs/{orgId}/keys (listPublicKeys)
 ---@param params? humanitec.params.list_public_keys
 ---@return humanitec.schema.PublicKey[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_public_keys(params) end
 
--- GET /orgs/{orgId}/registries
+--- GET /orgs/{orgId}/registries
 ---@param params? humanitec.params.list_registries
 ---@return humanitec.schema.RegistryResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_registries(params) end
 
--- GET /orgs/{orgId}/resources/account-types (listResourceAccountTypes)
+--- GET /orgs/{orgId}/resources/account-types (listResourceAccountTypes)
 ---@param params? humanitec.params.list_resource_account_types
 ---@return humanitec.schema.AccountTypeResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_resource_account_types(params) end
 
--- GET /orgs/{orgId}/resources/accounts (listResourceAccounts)
+--- GET /orgs/{orgId}/resources/accounts (listResourceAccounts)
 ---@param params? humanitec.params.list_resource_accounts
 ---@return humanitec.schema.ResourceAccountResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_resource_accounts(params) end
 
--- GET /orgs/{orgId}/resources/classes (listResourceClasses)
+--- GET /orgs/{orgId}/resources/classes (listResourceClasses)
 ---@param params? humanitec.params.list_resource_classes
 ---@return humanitec.schema.ResourceClassResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_resource_classes(params) end
 
--- GET /orgs/{orgId}/resources/defs/{defId}/versions (listResourceDefinitionVersions)
+--- GET /orgs/{orgId}/resources/defs/{defId}/versions (listResourceDefinitionVersions)
 ---@param params humanitec.params.list_resource_definition_versions
 ---@return humanitec.schema.ResourceDefinitionVersion[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_resource_definition_versions(params) end
 
--- GET /orgs/{orgId}/resources/defs (listResourceDefinitions)
+--- GET /orgs/{orgId}/resources/defs (listResourceDefinitions)
 ---@param params? humanitec.params.list_resource_definitions
 ---@return humanitec.schema.ResourceDefinitionResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_resource_definitions(params) end
 
--- GET /orgs/{orgId}/resources/drivers (listResourceDrivers)
+--- GET /orgs/{orgId}/resources/drivers (listResourceDrivers)
 ---@param params? humanitec.params.list_resource_drivers
 ---@return humanitec.schema.DriverDefinitionResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_resource_drivers(params) end
 
--- GET /orgs/{orgId}/resources/types (listResourceTypes)
+--- GET /orgs/{orgId}/resources/types (listResourceTypes)
 ---@param params? humanitec.params.list_resource_types
 ---@return humanitec.schema.ResourceTypeResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_resource_types(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/runtime (listRuntime)
+--- GET /orgs/{orgId}/apps/{appId}/runtime (listRuntime)
 ---@param params humanitec.params.list_runtime
 ---@return humanitec.schema.EnvironmentRuntimeInfoResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_runtime(params) end
 
--- GET /orgs/{orgId}/secretstores
+--- GET /orgs/{orgId}/secretstores
 ---@param params? humanitec.params.list_secret_stores
 ---@return humanitec.schema.SecretStoreResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_secret_stores(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/sets (listSets)
+--- GET /orgs/{orgId}/apps/{appId}/sets (listSets)
 ---@param params humanitec.params.list_sets
 ---@return humanitec.schema.SetResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_sets(params) end
 
--- GET /orgs/{orgId}/users/{userId}/groups (listUserGroupsInOrg)
+--- GET /orgs/{orgId}/users/{userId}/groups (listUserGroupsInOrg)
 ---@param params humanitec.params.list_user_groups_in_org
 ---@return humanitec.schema.Group[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_user_groups_in_org(params) end
 
--- GET /orgs/{orgId}/apps/{appId}/users (listUserRolesInApp)
+--- GET /orgs/{orgId}/apps/{appId}/users (listUserRolesInApp)
 ---@param params humanitec.params.list_user_roles_in_app
 ---@return humanitec.schema.UserRoleResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_user_roles_in_app(params) end
 
--- GET /orgs/{orgId}/env-types/{envType}/users (listUserRolesInEnvType)
+--- GET /orgs/{orgId}/env-types/{envType}/users (listUserRolesInEnvType)
 ---@param params humanitec.params.list_user_roles_in_env_type
 ---@return humanitec.schema.UserRoleResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_user_roles_in_env_type(params) end
 
--- GET /orgs/{orgId}/users (listUserRolesInOrg)
+--- GET /orgs/{orgId}/users (listUserRolesInOrg)
 ---@param params? humanitec.params.list_user_roles_in_org
 ---@return humanitec.schema.UserRoleResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_user_roles_in_org(params) end
 
--- GET /users/{userId}/tokens (listUserTokens)
+--- GET /users/{userId}/tokens (listUserTokens)
 ---@param params humanitec.params.list_user_tokens
 ---@return humanitec.schema.TokenInfoResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_user_tokens(params) end
 
--- GET /orgs/{orgId}/workload-profile-chart-versions (listWorkloadProfileChartVersions)
+--- GET /orgs/{orgId}/workload-profile-chart-versions (listWorkloadProfileChartVersions)
 ---@param params? humanitec.params.list_workload_profile_chart_versions
 ---@return humanitec.schema.WorkloadProfileChartVersionResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_workload_profile_chart_versions(params) end
 
--- GET /orgs/{orgId}/workload-profile-features (listWorkloadProfileFeatures)
+--- GET /orgs/{orgId}/workload-profile-features (listWorkloadProfileFeatures)
 ---@param params? humanitec.params.list_workload_profile_features
 ---@return humanitec.schema.WorkloadProfileFeatureResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_workload_profile_features(params) end
 
--- GET /orgs/{orgId}/workload-profiles/{profileQid}/versions (listWorkloadProfileVersions)
+--- GET /orgs/{orgId}/workload-profiles/{profileQid}/versions (listWorkloadProfileVersions)
 ---@param params humanitec.params.list_workload_profile_versions
 ---@return humanitec.schema.WorkloadProfileVersionResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_workload_profile_versions(params) end
 
--- GET /orgs/{orgId}/workload-profiles (listWorkloadProfiles)
+--- GET /orgs/{orgId}/workload-profiles (listWorkloadProfiles)
 ---@param params? humanitec.params.list_workload_profiles
 ---@return humanitec.schema.WorkloadProfileResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:list_workload_profiles(params) end
 
--- PATCH /orgs/{orgId}/agents/{agentId} (patchAgent)
+--- PATCH /orgs/{orgId}/agents/{agentId} (patchAgent)
 ---@param params humanitec.params.patch_agent
 ---@return humanitec.schema.Agent|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_agent(params) end
 
--- PATCH /orgs/{orgId}/apps/{appId}/values/{key}
+--- PATCH /orgs/{orgId}/apps/{appId}/values/{key}
 ---@param params humanitec.params.patch_app_value
 ---@return humanitec.schema.ValueResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_app_value(params) end
 
--- PATCH /orgs/{orgId}/apps/{appId}/webhooks/{jobId}
+--- PATCH /orgs/{orgId}/apps/{appId}/webhooks/{jobId}
 ---@param params humanitec.params.patch_app_webhook
 ---@return humanitec.schema.WebhookUpdateResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_app_webhook(params) end
 
--- PATCH /orgs/{orgId}/apps/{appId} (patchApplication)
+--- PATCH /orgs/{orgId}/apps/{appId} (patchApplication)
 ---@param params humanitec.params.patch_application
 ---@return humanitec.schema.ApplicationResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_application(params) end
 
--- PATCH /orgs/{orgId}/artefacts/{artefactId}/versions/{versionId} (patchArtefactVersion)
+--- PATCH /orgs/{orgId}/artefacts/{artefactId}/versions/{versionId} (patchArtefactVersion)
 ---@param params humanitec.params.patch_artefact_version
 ---@return humanitec.schema.ArtefactVersion|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_artefact_version(params) end
 
--- PATCH /orgs/{orgId}/apps/{appId}/deltas/{deltaId} (patchDelta)
+--- PATCH /orgs/{orgId}/apps/{appId}/deltas/{deltaId} (patchDelta)
 ---@param params humanitec.params.patch_delta
 ---@return humanitec.schema.DeltaResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_delta(params) end
 
--- PATCH /orgs/{orgId}/apps/{appId}/envs/{envId}/values/{key}
+--- PATCH /orgs/{orgId}/apps/{appId}/envs/{envId}/values/{key}
 ---@param params humanitec.params.patch_env_value
 ---@return humanitec.schema.ValueResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_env_value(params) end
 
--- PATCH /orgs/{orgId}/registries/{regId}
+--- PATCH /orgs/{orgId}/registries/{regId}
 ---@param params humanitec.params.patch_registry
 ---@return humanitec.schema.RegistryResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_registry(params) end
 
--- PATCH /orgs/{orgId}/apps/{appId}/envs/{envId}/runtime/replicas (patchReplicas)
+--- PATCH /orgs/{orgId}/apps/{appId}/envs/{envId}/runtime/replicas (patchReplicas)
 ---@param params humanitec.params.patch_replicas
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_replicas(params) end
 
--- PATCH /orgs/{orgId}/resources/accounts/{accId} (patchResourceAccount)
+--- PATCH /orgs/{orgId}/resources/accounts/{accId} (patchResourceAccount)
 ---@param params humanitec.params.patch_resource_account
 ---@return humanitec.schema.ResourceAccountResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_resource_account(params) end
 
--- PATCH /orgs/{orgId}/resources/defs/{defId} (patchResourceDefinition)
+--- PATCH /orgs/{orgId}/resources/defs/{defId} (patchResourceDefinition)
 ---@param params humanitec.params.patch_resource_definition
 ---@return humanitec.schema.ResourceDefinitionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_resource_definition(params) end
 
--- PATCH /orgs/{orgId}/resources/types/{typeId} (patchResourceType)
+--- PATCH /orgs/{orgId}/resources/types/{typeId} (patchResourceType)
 ---@param params humanitec.params.patch_resource_type
 ---@return humanitec.schema.ResourceTypeResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_resource_type(params) end
 
--- PATCH /orgs/{orgId}/secretstores/{storeId}
+--- PATCH /orgs/{orgId}/secretstores/{storeId}
 ---@param params humanitec.params.patch_secret_store
 ---@return humanitec.schema.SecretStoreResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:patch_secret_store(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/{type}/{resId}/actions/pin (pinActiveResource)
+--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/{type}/{resId}/actions/pin (pinActiveResource)
 ---@param params humanitec.params.pin_active_resource
 ---@return humanitec.schema.ActiveResourceResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:pin_active_resource(params) end
 
--- POST /orgs/{orgId}/resources/defs/{defId}/versions/{defVersionId}/actions/promote (promoteResourceDefinitionVersion)
+--- POST /orgs/{orgId}/resources/defs/{defId}/versions/{defVersionId}/actions/promote (promoteResourceDefinitionVersion)
 ---@param params humanitec.params.promote_resource_definition_version
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:promote_resource_definition_version(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}/purge/{key}
+--- POST /orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}/purge/{key}
 ---@param params humanitec.params.purge_app_value_set_version_key
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:purge_app_value_set_version_key(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions/{valueSetVersionId}/purge/{key}
+--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions/{valueSetVersionId}/purge/{key}
 ---@param params humanitec.params.purge_env_value_set_version_key
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:purge_env_value_set_version_key(params) end
 
--- PUT /orgs/{orgId}/apps/{appId}/deltas/{deltaId} (putDelta)
+--- PUT /orgs/{orgId}/apps/{appId}/deltas/{deltaId} (putDelta)
 ---@param params humanitec.params.put_delta
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:put_delta(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/graph (queryResourceGraph)
+--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/resources/graph (queryResourceGraph)
 ---@deprecated
 ---@param params humanitec.params.query_resource_graph
 ---@return humanitec.schema.NodeBodyResponse[]|nil data
@@ -4046,168 +4046,168 @@ function Client:put_delta(params) end
 ---@return humanitec.Response|nil response
 function Client:query_resource_graph(params) end
 
--- PUT /orgs/{orgId}/apps/{appId}/envs/{envId}/from_deploy_id (rebaseEnvironment)
+--- PUT /orgs/{orgId}/apps/{appId}/envs/{envId}/from_deploy_id (rebaseEnvironment)
 ---@param params humanitec.params.rebase_environment
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:rebase_environment(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/restart (restartPipelineRun)
+--- POST /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId}/runs/{runId}/restart (restartPipelineRun)
 ---@param params humanitec.params.restart_pipeline_run
 ---@return humanitec.schema.PipelineRun|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:restart_pipeline_run(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}/restore
+--- POST /orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}/restore
 ---@param params humanitec.params.restore_app_value_set_version
 ---@return humanitec.schema.ValueSetVersionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:restore_app_value_set_version(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}/restore/{key}
+--- POST /orgs/{orgId}/apps/{appId}/value-set-versions/{valueSetVersionId}/restore/{key}
 ---@param params humanitec.params.restore_app_value_set_version_key
 ---@return humanitec.schema.ValueSetVersionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:restore_app_value_set_version_key(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions/{valueSetVersionId}/restore
+--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions/{valueSetVersionId}/restore
 ---@param params humanitec.params.restore_env_value_set_version
 ---@return humanitec.schema.ValueSetVersionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:restore_env_value_set_version(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions/{valueSetVersionId}/restore/{key}
+--- POST /orgs/{orgId}/apps/{appId}/envs/{envId}/value-set-versions/{valueSetVersionId}/restore/{key}
 ---@param params humanitec.params.restore_env_value_set_version_key
 ---@return humanitec.schema.ValueSetVersionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:restore_env_value_set_version_key(params) end
 
--- PUT /orgs/{orgId}/apps/{appId}/values/{key}
+--- PUT /orgs/{orgId}/apps/{appId}/values/{key}
 ---@param params humanitec.params.update_app_value
 ---@return humanitec.schema.ValueResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_app_value(params) end
 
--- PUT /orgs/{orgId}/apps/{appId}/envs/{envId}/rules/{ruleId} (updateAutomationRule)
+--- PUT /orgs/{orgId}/apps/{appId}/envs/{envId}/rules/{ruleId} (updateAutomationRule)
 ---@param params humanitec.params.update_automation_rule
 ---@return humanitec.schema.AutomationRuleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_automation_rule(params) end
 
--- PATCH /current-user (updateCurrentUser)
+--- PATCH /current-user (updateCurrentUser)
 ---@param params humanitec.params.update_current_user
 ---@return humanitec.schema.UserProfileExtendedResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_current_user(params) end
 
--- PUT /orgs/{orgId}/apps/{appId}/envs/{envId}/values/{key}
+--- PUT /orgs/{orgId}/apps/{appId}/envs/{envId}/values/{key}
 ---@param params humanitec.params.update_env_value
 ---@return humanitec.schema.ValueResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_env_value(params) end
 
--- PATCH /orgs/{orgId}/apps/{appId}/envs/{envId} (updateEnvironment)
+--- PATCH /orgs/{orgId}/apps/{appId}/envs/{envId} (updateEnvironment)
 ---@param params humanitec.params.update_environment
 ---@return humanitec.schema.EnvironmentResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_environment(params) end
 
--- PATCH /orgs/{orgId}/env-types/{envTypeId} (updateEnvironmentType)
+--- PATCH /orgs/{orgId}/env-types/{envTypeId} (updateEnvironmentType)
 ---@param params humanitec.params.update_environment_type
 ---@return humanitec.schema.EnvironmentTypeResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_environment_type(params) end
 
--- PUT /orgs/{orgId}/apps/{appId}/envs/{envId}/runtime/paused (updatePaused)
+--- PUT /orgs/{orgId}/apps/{appId}/envs/{envId}/runtime/paused (updatePaused)
 ---@param params humanitec.params.update_paused
 ---@return true|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_paused(params) end
 
--- PATCH /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId} (updatePipeline)
+--- PATCH /orgs/{orgId}/apps/{appId}/pipelines/{pipelineId} (updatePipeline)
 ---@param params humanitec.params.update_pipeline
 ---@return humanitec.schema.Pipeline|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_pipeline(params) end
 
--- PATCH /orgs/{orgId}/resources/types/{typeId}/classes/{classId} (updateResourceClass)
+--- PATCH /orgs/{orgId}/resources/types/{typeId}/classes/{classId} (updateResourceClass)
 ---@param params humanitec.params.update_resource_class
 ---@return humanitec.schema.ResourceClassResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_resource_class(params) end
 
--- PUT /orgs/{orgId}/resources/defs/{defId} (updateResourceDefinition)
+--- PUT /orgs/{orgId}/resources/defs/{defId} (updateResourceDefinition)
 ---@param params humanitec.params.update_resource_definition
 ---@return humanitec.schema.ResourceDefinitionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_resource_definition(params) end
 
--- PUT /orgs/{orgId}/resources/defs/{defId}/criteria (updateResourceDefinitionCriteria)
+--- PUT /orgs/{orgId}/resources/defs/{defId}/criteria (updateResourceDefinitionCriteria)
 ---@param params humanitec.params.update_resource_definition_criteria
 ---@return humanitec.schema.MatchingCriteriaResponse[]|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_resource_definition_criteria(params) end
 
--- PUT /orgs/{orgId}/resources/drivers/{driverId} (updateResourceDriver)
+--- PUT /orgs/{orgId}/resources/drivers/{driverId} (updateResourceDriver)
 ---@param params humanitec.params.update_resource_driver
 ---@return humanitec.schema.DriverDefinitionResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_resource_driver(params) end
 
--- PUT /orgs/{orgId}/resources/types/{typeId} (updateResourceType)
+--- PUT /orgs/{orgId}/resources/types/{typeId} (updateResourceType)
 ---@param params humanitec.params.update_resource_type
 ---@return humanitec.schema.ResourceTypeResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_resource_type(params) end
 
--- POST /orgs/{orgId}/apps/{appId}/sets/{setId} (updateSet)
+--- POST /orgs/{orgId}/apps/{appId}/sets/{setId} (updateSet)
 ---@param params humanitec.params.update_set
 ---@return string|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_set(params) end
 
--- PATCH /orgs/{orgId}/apps/{appId}/users/{userId} (updateUserRoleInApp)
+--- PATCH /orgs/{orgId}/apps/{appId}/users/{userId} (updateUserRoleInApp)
 ---@param params humanitec.params.update_user_role_in_app
 ---@return humanitec.schema.UserRoleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_user_role_in_app(params) end
 
--- PATCH /orgs/{orgId}/env-types/{envType}/users/{userId} (updateUserRoleInEnvType)
+--- PATCH /orgs/{orgId}/env-types/{envType}/users/{userId} (updateUserRoleInEnvType)
 ---@param params humanitec.params.update_user_role_in_env_type
 ---@return humanitec.schema.UserRoleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_user_role_in_env_type(params) end
 
--- PATCH /orgs/{orgId}/users/{userId} (updateUserRoleInOrg)
+--- PATCH /orgs/{orgId}/users/{userId} (updateUserRoleInOrg)
 ---@param params humanitec.params.update_user_role_in_org
 ---@return humanitec.schema.UserRoleResponse|nil data
 ---@return humanitec.Error|nil err
 ---@return humanitec.Response|nil response
 function Client:update_user_role_in_org(params) end
 
--- PUT /orgs/{orgId}/workload-profiles/{profileQid} (updateWorkloadProfile)
+--- PUT /orgs/{orgId}/workload-profiles/{profileQid} (updateWorkloadProfile)
 ---@param params humanitec.params.update_workload_profile
 ---@return humanitec.schema.WorkloadProfileResponse|nil data
 ---@return humanitec.Error|nil err
