@@ -264,7 +264,9 @@ static int request_work(lua_State *L) {
 }
 
 /* session:request(method, url, headers, body, timeout)
- *   -> status, headers, body, info   |   nil, message, kind [, trace] */
+ *   -> status, headers, body, info   |   nil, message, kind [, trace]
+ * With the json option and a JSON response: status, headers, body (a userdata; tostring() gives the text),
+ * info, and the decoded value, or nil and the decoder's message. */
 static int session_request(lua_State *L) {
   lua_settop(L, 6);
   hum_request_args a;
@@ -433,7 +435,8 @@ static int completed_work(lua_State *L) {
   return 1;
 }
 
-/* session:completed() -> { { id, status, headers, body, info }, { id, nil, message, kind [, trace] }, ... }
+/* session:completed() -> { { id, status, headers, body, info [, data | nil, message] },
+ *                          { id, nil, message, kind [, trace] }, ... }
  * Hands over every finished transfer, in the order they finished. */
 static int session_completed(lua_State *L) {
   lua_settop(L, 1);
@@ -469,8 +472,10 @@ static int session_wait(lua_State *L) {
   return 1;
 }
 
-/* core.session([options]) -> session. The userdata gets its metatable before anything is acquired, so a
- * raise while reading the options or a failed curl_easy_init leaves an object that __gc frees safely. */
+/* core.session([options]) -> session. Options: token, ca_file, ca_path, connect_timeout, max_body, insecure,
+ * trace, and json = { array_mt =, null = } to have JSON responses decoded here (jdecode.c). The userdata gets
+ * its metatable before anything is acquired, so a raise while reading the options or a failed curl_easy_init
+ * leaves an object that __gc frees safely. */
 int hum_session_new(lua_State *L) {
   lua_settop(L, 1); /* the options, or nil; the userdata goes above them */
   hum_session *s = lua_newuserdata(L, sizeof *s);
