@@ -1,0 +1,78 @@
+--- What the workflow helpers share: the option check, the clock and its polling with backoff, and the
+--- statuses a wait watches. Internal to humanitec.workflows.
+local json = require "humanitec.json"
+local vocabulary = require "humanitec.vocabulary"
+
+local S = {}
+
+local DEFAULT_TIMEOUT = 1800 -- seconds a wait may take unless told otherwise
+local DEFAULT_INTERVAL = 2
+local MAX_INTERVAL = 10
+local BACKOFF = 1.5
+
+local RUNNING = { pending = true, ["in progress"] = true }
+local RUN_OPEN = { queued = true, executing = true, waiting = true, cancelling = true }
+
+-- ---- argument checks: misuse raises at the helper's caller, naming the option -------------------------------
+
+-- Checks a helper's options against the vocabulary; called first thing in each helper's own body.
+local function check_opts(fname, opts)
+  vocabulary.check(fname, opts, 3) -- not a tail call: level 3 is the helper's caller
+  return opts
+end
+
+local function is_null(v)
+  return v == nil or v == json.null
+end
+
+-- ---- the clock ------------------------------------------------------------------------------------------------
+
+local function clock(self)
+  return self:_clock()
+end
+
+-- Calls `poll()` until it returns a non-nil first value or an error, sleeping between calls on a backing-off
+-- interval, never past the deadline. `poll` returns done_value, or nil, err, or false to go on.
+local function poll_until(self, opts, poll)
+  local now, sleep = clock(self)
+  local timeout = opts.timeout or DEFAULT_TIMEOUT
+  local deadline = now() + timeout
+  local interval = opts.interval or DEFAULT_INTERVAL
+  local max_interval = math.max(MAX_INTERVAL, interval)
+  while true do
+    local value, err = poll()
+    if value then return value end
+    if err then return nil, err end
+    local left = deadline - now()
+    if left <= 0 then return nil, "timeout", timeout end
+    sleep(math.min(interval, left))
+    interval = math.min(interval * BACKOFF, max_interval)
+  end
+end
+
+-- Polls `get()` until its record's status is none of `open`, calling `opts.on_progress(status, record)` on
+-- every change of status (the first one seen included). Returns the final record; or nil and the error ("timeout"
+-- when time ran out), with the last record and status seen.
+local function watch(self, opts, open, get)
+  local last, last_status
+  local done, err = poll_until(self, opts, function()
+    local record, get_err = get()
+    if not record then return nil, get_err end
+    last = record
+    if record.status ~= last_status then
+      last_status = record.status
+      if opts.on_progress then opts.on_progress(record.status, record) end
+    end
+    if open[record.status] then return false end
+    return record
+  end)
+  return done, err, last, last_status
+end
+
+
+S.DEFAULT_TIMEOUT, S.DEFAULT_INTERVAL, S.MAX_INTERVAL, S.BACKOFF = DEFAULT_TIMEOUT, DEFAULT_INTERVAL, MAX_INTERVAL,
+  BACKOFF
+S.RUNNING, S.RUN_OPEN = RUNNING, RUN_OPEN
+S.check_opts, S.is_null, S.clock, S.poll_until, S.watch = check_opts, is_null, clock, poll_until, watch
+
+return S
