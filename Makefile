@@ -164,7 +164,13 @@ bench:
 DOC_MODULES = humanitec=lua/humanitec/init.lua humanitec.client=lua/humanitec/client.lua \
   humanitec.errors=lua/humanitec/errors.lua humanitec.async=lua/humanitec/async.lua \
   humanitec.loop=lua/humanitec/loop/init.lua humanitec.sim=lua/humanitec/sim/init.lua \
-  humanitec.workflows=lua/humanitec/workflows.lua
+  humanitec.workflows=lua/humanitec/workflows/init.lua \
+  humanitec.workflows.deploy=lua/humanitec/workflows/deploy.lua \
+  humanitec.workflows.values=lua/humanitec/workflows/values.lua \
+  humanitec.workflows.pipelines=lua/humanitec/workflows/pipelines.lua \
+  humanitec.workflows.resources=lua/humanitec/workflows/resources.lua \
+  humanitec.workflows.apps=lua/humanitec/workflows/apps.lua \
+  humanitec.workflows.tokens=lua/humanitec/workflows/tokens.lua
 docs:
 	@tools/deps docs
 	rm -rf build/ldoc-src build/docs

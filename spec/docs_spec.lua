@@ -12,7 +12,13 @@ local MODULES = {
   { "humanitec.async", "lua/humanitec/async.lua" },
   { "humanitec.loop", "lua/humanitec/loop/init.lua" },
   { "humanitec.sim", "lua/humanitec/sim/init.lua" },
-  { "humanitec.workflows", "lua/humanitec/workflows.lua" },
+  { "humanitec.workflows", "lua/humanitec/workflows/init.lua" },
+  { "humanitec.workflows.deploy", "lua/humanitec/workflows/deploy.lua" },
+  { "humanitec.workflows.values", "lua/humanitec/workflows/values.lua" },
+  { "humanitec.workflows.pipelines", "lua/humanitec/workflows/pipelines.lua" },
+  { "humanitec.workflows.resources", "lua/humanitec/workflows/resources.lua" },
+  { "humanitec.workflows.apps", "lua/humanitec/workflows/apps.lua" },
+  { "humanitec.workflows.tokens", "lua/humanitec/workflows/tokens.lua" },
 }
 
 local function lines_of(path)

@@ -1,4 +1,9 @@
 --- Workflow helpers for apps and environments: ensure_app, ensure_env.
+---
+--- ```lua
+--- local app, _, created = assert(client:ensure_app { appId = "shop", envs = { "development" } })
+--- assert(client:ensure_env { appId = "shop", envId = "staging" })
+--- ```
 local vocabulary = require "humanitec.vocabulary"
 local S = require "humanitec.workflows.shared"
 

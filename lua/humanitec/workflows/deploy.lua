@@ -1,4 +1,10 @@
 --- Workflow helpers for deployments: wait_deployment, deploy, promote, clone_env, rollback.
+---
+--- ```lua
+--- local d = assert(client:deploy { appId = "shop", envId = "development", delta = { modules = {} } })
+--- assert(client:promote { appId = "shop", from = "development", to = "production" })
+--- assert(client:rollback { appId = "shop", envId = "development", to = d.id })
+--- ```
 local errors = require "humanitec.errors"
 local S = require "humanitec.workflows.shared"
 

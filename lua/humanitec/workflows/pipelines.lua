@@ -1,4 +1,9 @@
 --- Workflow helpers for pipelines: run_pipeline, wait_pipeline_run, approve, deny.
+---
+--- ```lua
+--- local run = assert(client:run_pipeline { appId = "shop", pipelineId = "release", inputs = { version = "1.2" } })
+--- assert(client:wait_pipeline_run { appId = "shop", pipelineId = "release", runId = run.id })
+--- ```
 local errors = require "humanitec.errors"
 local S = require "humanitec.workflows.shared"
 

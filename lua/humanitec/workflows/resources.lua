@@ -1,4 +1,9 @@
 --- Workflow helper for resource definitions as code: apply_resource_definition.
+---
+--- ```lua
+--- local changes = assert(client:apply_resource_definition { id = "main-db", type = "postgres",
+---   driver_type = "humanitec/echo", driver_inputs = { values = { host = "db.internal" } } })
+--- ```
 local S = require "humanitec.workflows.shared"
 
 local W = {}

@@ -1,4 +1,9 @@
 --- Workflow helpers for API tokens: create_api_token, list_api_tokens, revoke_api_token.
+---
+--- ```lua
+--- local token = assert(client:create_api_token { service_user = "ci-bot", tokenId = "ci" })
+--- assert(client:revoke_api_token { userId = token.user_id, tokenId = "ci" })
+--- ```
 local S = require "humanitec.workflows.shared"
 
 local W = {}

@@ -1,4 +1,9 @@
 --- Workflow helpers for shared values: set_values, get_values.
+---
+--- ```lua
+--- assert(client:set_values { appId = "shop", values = { LOG_LEVEL = "info", DB_PASSWORD = { secret = "pw" } } })
+--- local values = assert(client:get_values { appId = "shop", envId = "production" })
+--- ```
 local S = require "humanitec.workflows.shared"
 
 local W = {}
