@@ -371,6 +371,28 @@ function M.install(Client, internal)
   end
 
   -- ---- for adapters ------------------------------------------------------------------------------------------
+  -- The interface an event-loop adapter (humanitec.loop) uses, and nothing else of the client: _attach and
+  -- _detach, then _act, _next_wakeup and _watched while attached. The client keeps what it is given; an adapter
+  -- never writes into the client.
+
+  --- Attaches an event loop: `adapter.wake()` is called when the client wants the loop to look again,
+  --- `adapter.detach()` when the client closes or another loop is attached; callbacks go through
+  --- `adapter.deliver(fn)` when given, and callback errors to `adapter.on_error(err)`.
+  ---@param adapter {wake: fun(), detach: fun(), deliver?: fun(fn: function), on_error?: fun(err: any)}
+  function Client:_attach(adapter)
+    if self._loop then self._loop.detach() end
+    self._loop = { wake = adapter.wake, detach = adapter.detach }
+    self._deliver = adapter.deliver
+    self._on_callback_error = adapter.on_error
+  end
+
+  --- Detaches the loop whose `detach` function is given, if it is still the attached one.
+  ---@param detach fun()
+  function Client:_detach(detach)
+    if self._loop and self._loop.detach == detach then
+      self._loop, self._deliver, self._on_callback_error = nil, nil, nil
+    end
+  end
 
   --- Acts on a ready socket (or, without one, on libcurl's timer) and dispatches what finished.
   function Client:_act(fd, readable, writable)

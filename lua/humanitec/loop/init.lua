@@ -25,14 +25,13 @@ local EVENTS = { ["in"] = "r", out = "w", inout = "rw" }
 ---@param opts? {deliver?: fun(fn: function), on_error?: fun(err: any), host_runs_loop?: boolean}
 ---@return table handle with close()
 function M.luv(client, uv, opts)
-  if type(client) ~= "table" or type(client._act) ~= "function" then
+  if type(client) ~= "table" or type(client._attach) ~= "function" then
     error("bad argument #1 to 'luv' (a humanitec client expected)", 2)
   end
   if type(uv) ~= "table" or type(uv.new_timer) ~= "function" then
     error("bad argument #2 to 'luv' (the luv module expected)", 2)
   end
   opts = opts or {}
-  if client._loop then client._loop.detach() end
 
   local polls = {} -- fd -> { handle = poll handle, gen = n, what = "in"|"out"|"inout" }
   local timer = uv.new_timer()
@@ -108,18 +107,12 @@ function M.luv(client, uv, opts)
     for fd in pairs(polls) do stop_poll(fd) end
     timer:stop()
     if not timer:is_closing() then timer:close() end
-    if client._loop and client._loop.detach == detach then
-      client._loop = nil
-      client._deliver = nil
-      client._on_callback_error = nil
-    end
+    client:_detach(detach)
     -- Outside the loop, let it finish the closes now (see above); inside, it does so when this returns.
     if not opts.host_runs_loop and uv.loop_mode and uv.loop_mode() == nil then uv.run("nowait") end
   end
 
-  client._loop = { wake = reconcile, detach = detach }
-  client._deliver = opts.deliver
-  client._on_callback_error = opts.on_error
+  client:_attach { wake = reconcile, detach = detach, deliver = opts.deliver, on_error = opts.on_error }
   reconcile()
   return { close = detach }
 end
