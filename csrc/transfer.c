@@ -373,9 +373,13 @@ static int next_header(const hum_buffer *head, size_t *pos, header_field *f) {
 
 /* Pushes the packed header block as a table: name -> value, or name -> { values... } when repeated. */
 static void push_headers(lua_State *L, const hum_buffer *head) {
-  lua_newtable(L);
+  /* Sized for every field at once (a repeated name needs less): no rehash while it fills. */
+  int fields = 0;
   size_t pos = 0;
   header_field f;
+  while (next_header(head, &pos, &f)) fields++;
+  lua_createtable(L, 0, fields);
+  pos = 0;
   while (next_header(head, &pos, &f)) {
     const char *name = f.name, *value = f.value;
     size_t name_len = f.name_len, value_len = f.value_len;
