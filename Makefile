@@ -170,7 +170,7 @@ DOC_MODULES = humanitec=lua/humanitec/init.lua humanitec.client=lua/humanitec/cl
   humanitec.workflows.pipelines=lua/humanitec/workflows/pipelines.lua \
   humanitec.workflows.resources=lua/humanitec/workflows/resources.lua \
   humanitec.workflows.apps=lua/humanitec/workflows/apps.lua \
-  humanitec.workflows.tokens=lua/humanitec/workflows/tokens.lua
+  humanitec.workflows.tokens=lua/humanitec/workflows/tokens.lua humanitec.score=lua/humanitec/score/init.lua
 docs:
 	@tools/deps docs
 	rm -rf build/ldoc-src build/docs

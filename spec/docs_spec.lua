@@ -19,6 +19,7 @@ local MODULES = {
   { "humanitec.workflows.resources", "lua/humanitec/workflows/resources.lua" },
   { "humanitec.workflows.apps", "lua/humanitec/workflows/apps.lua" },
   { "humanitec.workflows.tokens", "lua/humanitec/workflows/tokens.lua" },
+  { "humanitec.score", "lua/humanitec/score/init.lua" },
 }
 
 local function lines_of(path)

@@ -1,9 +1,14 @@
 --- Score (score.dev, `apiVersion: score.dev/v1b1`) for Humanitec: read a `score.yaml`, validate it offline
---- against the Score schema, translate it into a Humanitec delta, deploy it.
+--- against the Score schema, translate it into a Humanitec delta, deploy it (docs/score.md).
 ---
----     local score = require "humanitec.score"
----     local doc, err = score.load("score.yaml")
----     local ok, verr = score.validate(doc)   -- verr.details: every error, with its line
+--- ```lua
+--- local score = require "humanitec.score"
+--- local doc = assert(score.load("score.yaml"))
+--- local ok, err = score.validate(doc)   -- err.details: every problem, with its line
+--- if not ok then error(score.format_problems(err)) end
+--- local delta = assert(score.to_delta(doc, { envId = "development", image = "registry.example.com/web:2" }))
+--- local d = assert(score.deploy(client, { doc = doc, appId = "shop", envId = "development", wait = true }))
+--- ```
 ---
 --- A document from `load` is a plain table (objects, arrays marked as humanitec.json marks them); where each
 --- of its values came from (file name, lines) rides in its metatable, so `validate` can point into the file.
