@@ -65,6 +65,70 @@ int hum_headers_add_line(hum_buffer *out, const char *line, size_t len) {
   return rc;
 }
 
+void hum_head_state_reset(hum_head_state *st) {
+  st->interim = st->ended = st->conflict = 0;
+  st->length_len = 0;
+}
+
+/* The status code of a status line ("HTTP/1.1 204 No Content"), or 0 when it has none. */
+static int status_code(const char *line, size_t len) {
+  const char *space = memchr(line, ' ', len);
+  if (space == NULL) return 0;
+  size_t at = (size_t)(space - line) + 1;
+  if (len - at < 3) return 0;
+  int code = 0;
+  for (size_t i = at; i < at + 3; i++) {
+    if (line[i] < '0' || line[i] > '9') return 0;
+    code = code * 10 + (line[i] - '0');
+  }
+  return code;
+}
+
+/* One Content-Length value (a comma-separated list counts as its items): every item must equal the first
+ * value of the block. */
+static void check_length(hum_head_state *st, const char *value, size_t len) {
+  size_t pos = 0;
+  while (pos <= len) {
+    const char *comma = memchr(value + pos, ',', len - pos);
+    size_t end = comma ? (size_t)(comma - value) : len;
+    size_t a = pos, b = end;
+    while (a < b && is_space(value[a])) a++;
+    while (b > a && is_space(value[b - 1])) b--;
+    size_t n = b - a;
+    if (n == 0 || n >= sizeof st->length) {
+      st->conflict = 1;
+    } else if (st->length_len == 0) {
+      memcpy(st->length, value + a, n);
+      st->length_len = n;
+    } else if (n != st->length_len || memcmp(st->length, value + a, n) != 0) {
+      st->conflict = 1;
+    }
+    pos = end + 1;
+  }
+}
+
+int hum_headers_take_line(hum_head_state *st, hum_buffer *out, const char *line, size_t len) {
+  size_t trimmed = len;
+  while (trimmed > 0 && is_space(line[trimmed - 1])) trimmed--;
+  if (st->ended) return HUM_BUFFER_OK; /* a trailer */
+  if (trimmed == 0) {                  /* the blank line that ends a block */
+    if (st->interim)
+      st->interim = 0; /* the final answer's status line comes next */
+    else
+      st->ended = 1;
+    return HUM_BUFFER_OK;
+  }
+  if (trimmed >= 5 && memcmp(line, "HTTP/", 5) == 0) { /* a new answer: only the last one's headers count */
+    int code = status_code(line, trimmed);
+    st->interim = code >= 100 && code < 200;
+    st->length_len = 0;
+    st->conflict = 0;
+  } else if (starts_with_ci(line, trimmed, "content-length:")) {
+    check_length(st, line + 15, trimmed - 15);
+  }
+  return hum_headers_add_line(out, line, len);
+}
+
 static const char REDACTED[] = "[redacted]";
 
 /* Appends one line (without its line ending) with the secret masked wherever it occurs. */

@@ -13,6 +13,23 @@
  * Returns a HUM_BUFFER_* code. */
 int hum_headers_add_line(hum_buffer *out, const char *line, size_t len);
 
+/* What the header lines of one response say about its framing, as libcurl hands them over: the header
+ * blocks of any 1xx answers, the final block, and after a chunked body its trailers. */
+typedef struct hum_head_state {
+  int interim;       /* the block being read belongs to a 1xx answer */
+  int ended;         /* the final block's blank line came: whatever follows is a trailer, never a header */
+  int conflict;      /* Content-Length values that disagree (or one too long to be a length) */
+  char length[24];   /* the first Content-Length value of the final block */
+  size_t length_len; /* 0: none yet */
+} hum_head_state;
+
+void hum_head_state_reset(hum_head_state *st);
+
+/* Takes one line libcurl delivered to the header callback: keeps `st` up to date and adds a header of the
+ * response to `out` with hum_headers_add_line. Trailers (lines after the final block ended) are never added,
+ * so they cannot change or wipe the response's headers. Returns a HUM_BUFFER_* code. */
+int hum_headers_take_line(hum_head_state *st, hum_buffer *out, const char *line, size_t len);
+
 /* Appends `data` (one or more lines libcurl traced) to `out`, each line prefixed with `prefix`, with the
  * value of any Authorization or Proxy-Authorization header replaced, and every occurrence of `secret` (when
  * not NULL or empty) masked. A full `out` drops the rest silently: a trace is a diagnostic, never a failure.

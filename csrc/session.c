@@ -145,9 +145,10 @@ static int starts_with_ci(const char *s, const char *prefix) {
   return 1;
 }
 
-/* Checks the arguments of request and start, at `first` (method) to `first + 4` (timeout), converting what
- * needs converting. Raises on misuse; this is the only part that may, and it runs before the session is
- * entered. */
+/* Checks the arguments of request and start, at `first` (method) to `first + 5` (repeatable), converting
+ * what needs converting. Whether a request may be sent twice is the caller's to say (its retry policy knows
+ * methods and Idempotency-Key); the core only acts on the flag. Raises on misuse; this is the only part that
+ * may, and it runs before the session is entered. */
 static void check_request(lua_State *L, int first, hum_request_args *a) {
   size_t method_len, url_len;
   a->method = luaL_checklstring(L, first, &method_len);
@@ -163,7 +164,7 @@ static void check_request(lua_State *L, int first, hum_request_args *a) {
     luaL_argerror(L, first + 3, "GET and HEAD requests take no body");
   a->headers_idx = 0;
   a->has_content_type = 0;
-  a->has_idempotency_key = 0;
+  a->repeatable = lua_toboolean(L, first + 5);
   int idx = first + 2;
   if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);
@@ -181,7 +182,6 @@ static void check_request(lua_State *L, int first, hum_request_args *a) {
     if (starts_with_ci(h, "authorization:"))
       luaL_error(L, "bad header #%d (Authorization comes from the session's token)", (int)i);
     if (starts_with_ci(h, "content-type:")) a->has_content_type = 1;
-    if (starts_with_ci(h, "idempotency-key:")) a->has_idempotency_key = 1;
     lua_pop(L, 1);
   }
 }
@@ -244,8 +244,8 @@ static const hum_json_args *push_json_args(lua_State *L, const hum_session *s, h
   return json;
 }
 
-/* The checked arguments of request and start travel to the work as a light userdata at index 7. */
-#define ARGS_INDEX 7
+/* The checked arguments of request and start travel to the work as a light userdata at index 8. */
+#define ARGS_INDEX 8
 
 static int request_work(lua_State *L) {
   hum_session *s = lua_touserdata(L, 1);
@@ -263,12 +263,12 @@ static int request_work(lua_State *L) {
   return n;
 }
 
-/* session:request(method, url, headers, body, timeout)
+/* session:request(method, url, headers, body, timeout, repeatable)
  *   -> status, headers, body, info   |   nil, message, kind [, trace]
  * With the json option and a JSON response: status, headers, body (a userdata; tostring() gives the text),
  * info, and the decoded value, or nil and the decoder's message. */
 static int session_request(lua_State *L) {
-  lua_settop(L, 6);
+  lua_settop(L, 7);
   hum_request_args a;
   check_request(L, 2, &a);
   hum_session *s = check_open(L);
@@ -359,11 +359,11 @@ static int session_is_closed(lua_State *L) {
 
 /* ---- many at once: the multi's methods --------------------------------------------------------------- */
 
-/* session:start(method, url, headers, body, timeout) -> id   |   nil, message, kind
+/* session:start(method, url, headers, body, timeout, repeatable) -> id   |   nil, message, kind
  * Starts a transfer on the multi handle; it makes progress when act() or wait() runs. Allocates no Lua
  * memory while it changes C state, so it needs no busy mark. */
 static int session_start(lua_State *L) {
-  lua_settop(L, 6);
+  lua_settop(L, 7);
   hum_request_args a;
   check_request(L, 2, &a);
   hum_session *s = check_open(L);

@@ -54,7 +54,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
   hum_transfer *t = userdata;
   size_t n = size * nmemb;
   t->got_bytes = 1;
-  int rc = hum_headers_add_line(&t->head, data, n);
+  int rc = hum_headers_take_line(&t->head_state, &t->head, data, n);
   if (rc == HUM_BUFFER_OK) return n;
   if (rc == HUM_BUFFER_FULL)
     t->head_full = 1;
@@ -104,6 +104,7 @@ void hum_transfer_clear(hum_transfer *t) {
   hum_buffer_reset(&t->head);
   hum_buffer_reset(&t->trace);
   t->too_large = t->head_full = t->out_of_memory = t->got_bytes = 0;
+  hum_head_state_reset(&t->head_state);
   t->body_out = NULL;
   t->errbuf[0] = '\0';
 }
@@ -278,12 +279,9 @@ int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *
     }
   }
   /* libcurl sends a request again, unasked, when a reused connection turns out to have died before any
-   * answer. A request that must never arrive twice (not idempotent, no Idempotency-Key) therefore gets a
-   * connection of its own, which libcurl has no reason to retry on. */
-  static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS", NULL};
-  int repeatable = a->has_idempotency_key;
-  for (int i = 0; idempotent[i] && !repeatable; i++) repeatable = strcmp(a->method, idempotent[i]) == 0;
-  if (!repeatable) curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+   * answer. A request the caller did not mark repeatable therefore gets a connection of its own, which
+   * libcurl has no reason to retry on. Set either way: a GET after a GET keeps the handle's options. */
+  curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, a->repeatable ? 0L : 1L);
   /* Over TLS, where HTTP/2 is negotiated, wait to multiplex on a connection being made rather than open
    * another. Plain http stays HTTP/1.1, where waiting would only queue requests behind each other. */
   if (t->settings->http2)
@@ -463,6 +461,19 @@ static int is_json_response(const hum_buffer *head) {
  * owner keeps `t` alive meanwhile, and changes it (hum_transfer_hand_over) only after this returned. */
 int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc, const hum_json_args *json) {
   t->body_out = NULL;
+  /* libcurl reports success for an answer cut inside its header block, and picks one of two Content-Length
+   * values that disagree: neither is an answer to act on. */
+  const char *framing = !t->head_state.ended     ? "the response ended inside its header block"
+                        : t->head_state.conflict ? "the response gave Content-Length values that disagree"
+                                                 : NULL;
+  if (rc == CURLE_OK && framing != NULL) {
+    lua_pushnil(L);
+    lua_pushstring(L, framing);
+    lua_pushstring(L, t->head_state.ended ? "protocol" : "partial");
+    if (!t->settings->trace) return 3;
+    push_trace(L, t);
+    return 4;
+  }
   if (rc != CURLE_OK) {
     int n = push_failure(L, rc, t);
     if (t->settings->trace) {

@@ -8,6 +8,7 @@
 #include <lua.h>
 
 #include "buffer.h"
+#include "headers.h"
 
 /* Settings fixed when the session is made; every transfer of the session applies them. Strings are owned
  * (malloc'd) by the session and freed, the token wiped first, when it is freed. */
@@ -45,9 +46,10 @@ typedef struct hum_transfer {
   /* The handle holds the session's settings and, beyond them, only options every request sets again (URL,
    * headers, timeout, GET): the next GET can skip curl_easy_reset and the settings. */
   int configured;
-  hum_buffer body;  /* response body, capped at max_body */
-  hum_buffer head;  /* response headers, packed by hum_headers_add_line */
-  hum_buffer trace; /* redacted libcurl trace, when tracing */
+  hum_buffer body;           /* response body, capped at max_body */
+  hum_buffer head;           /* response headers, packed by hum_headers_add_line */
+  hum_head_state head_state; /* where the header blocks stand: ended, 1xx, Content-Length */
+  hum_buffer trace;          /* redacted libcurl trace, when tracing */
   const hum_settings *settings;
   CURLSH *share; /* the session's, or NULL */
   int too_large; /* the write callback refused data over max_body */
@@ -70,7 +72,7 @@ typedef struct hum_request_args {
   long timeout_ms; /* 0: no limit */
   int headers_idx; /* stack index of the headers table, or 0 */
   int has_content_type;
-  int has_idempotency_key; /* the request may be repeated although its method is not idempotent */
+  int repeatable; /* the caller may send it twice (idempotent, or with an Idempotency-Key) */
 } hum_request_args;
 
 /* Overwrites a C string with zeros (the token, and header lines that carry it) before it is freed. */

@@ -189,10 +189,23 @@ describe("humanitec.core", function()
       assert.equals("", body)
     end)
 
-    it("reuses its connection across requests", function()
-      s:request("GET", server.url .. "/echo")
-      local _, _, _, info = s:request("GET", server.url .. "/echo")
+    it("reuses its connection across requests marked repeatable", function()
+      s:request("GET", server.url .. "/echo", nil, nil, nil, true)
+      local _, _, _, info = s:request("GET", server.url .. "/echo", nil, nil, nil, true)
       assert.equals(0, info.connect) -- no new connection was made
+      _, _, _, info = s:request("POST", server.url .. "/echo", nil, "x", nil, true)
+      assert.equals(0, info.connect)
+    end)
+
+    -- The caller's retry policy says what may be sent twice; the core keeps no list of methods of its own.
+    it("gives a request not marked repeatable a connection of its own, whatever its method", function()
+      s:request("GET", server.url .. "/echo", nil, nil, nil, true)
+      for _, method in ipairs { "GET", "POST", "PUT" } do
+        local _, _, _, info = s:request(method, server.url .. "/echo")
+        assert.is_true(info.connect > 0, method .. " reused a connection")
+      end
+      local _, _, _, info = s:request("GET", server.url .. "/echo", nil, nil, nil, true)
+      assert.equals(0, info.connect, "a repeatable GET after them still reuses")
     end)
 
     it("does not follow redirects", function()

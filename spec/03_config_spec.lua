@@ -173,6 +173,11 @@ describe("configuration", function()
         helpers.env { HUMANITEC_API_PREFIX = "ftp://x", HOME = "/nonexistent" })
       assert.is_false(ok)
       assert.matches("bad HUMANITEC_API_PREFIX in the environment %(an http:// or https:// URL", message)
+      -- White space would make every call raise from the core: refused here, naming where it came from.
+      ok, message = pcall(config.resolve, { token = "t" },
+        helpers.env { HUMANITEC_API_PREFIX = "https://api.example.invalid/v 1", HOME = "/nonexistent" })
+      assert.is_false(ok)
+      assert.matches("bad HUMANITEC_API_PREFIX in the environment", message)
       local file = helpers.temp_file("apiPrefix: api.example.invalid\n")
       ok, message = pcall(config.resolve, { token = "t", config_file = file }, helpers.env {})
       assert.is_false(ok)

@@ -177,6 +177,45 @@ describe("faults", function()
     assert.equals(1, count("POST /drip/post"))
   end)
 
+  -- Before, libcurl's success stood: status 200 with the half header dropped, and `true` as the data.
+  it("an answer cut inside its header block: partial, on the blocking and the concurrent path", function()
+    local c = client()
+    local data, err = c:get("/cut-head/get")
+    assert.is_nil(data)
+    assert.equals("partial", err.kind)
+    assert.matches("header block", err.message)
+    assert.equals(1, count("GET /cut-head/get"))
+    local results = c:batch({ { "GET", "/cut-head/batch" } })
+    assert.equals("partial", results[1].err.kind)
+  end)
+
+  -- Before, libcurl picked one of the lengths and the call succeeded (or failed to decode a cut body).
+  it("two Content-Length values that disagree: protocol", function()
+    local c = client()
+    local data, err = c:get("/two-lengths/get")
+    assert.is_nil(data)
+    assert.equals("protocol", err.kind)
+    assert.matches("Content%-Length", err.message)
+  end)
+
+  -- Before, the trailers were merged into the headers: Content-Type became a list, and the body was not
+  -- decoded as JSON.
+  it("chunked trailers never change or wipe the response's headers", function()
+    local c = client()
+    local data, err, res = c:get("/trailers/get")
+    assert.is_nil(err)
+    assert.is_true(data.ok)
+    assert.equals("application/json", res.headers["content-type"])
+    assert.is_nil(res.headers["x-trailer"])
+    -- A trailer line starting "HTTP/" (this libcurl refuses the stream; an older one may not): never an
+    -- answer with its headers wiped.
+    data, err, res = c:get("/trailers/wipe", { query = { wipe = 1 } })
+    if not err then
+      assert.is_true(data.ok)
+      assert.equals("application/json", res.headers["content-type"])
+    end
+  end)
+
   it("invalid JSON in a 200: decode, not retried", function()
     local c = client()
     local _, err = c:get("/bad-json/get")

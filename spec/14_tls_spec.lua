@@ -241,10 +241,10 @@ describe("TLS", function()
       assert.equals(first.connection, second.connection) -- the server saw one connection
     end)
 
-    it("does the same through the core session", function()
+    it("does the same through the core session, for requests marked repeatable", function()
       local s = core.session { token = TOKEN, ca_file = certs.ca_file }
-      local _, _, body1, info1 = s:request("GET", good.url .. "/echo")
-      local _, _, body2, info2 = s:request("GET", good.url .. "/echo")
+      local _, _, body1, info1 = s:request("GET", good.url .. "/echo", nil, nil, nil, true)
+      local _, _, body2, info2 = s:request("GET", good.url .. "/echo", nil, nil, nil, true)
       assert.is_true(info1.tls > 0)
       assert.equals(0, info2.connect)
       assert.equals(0, info2.tls)

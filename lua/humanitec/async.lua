@@ -95,12 +95,13 @@ function M.install(Client, internal)
       -- A transport without concurrency (the in-process simulator): the request runs now, and its outcome
       -- waits for the next dispatch like any other.
       local status, headers, body, info =
-        session:request(req.method, req.url, req.headers, req.body, attempt_timeout(rec.call, now))
+        session:request(req.method, req.url, req.headers, req.body, attempt_timeout(rec.call, now), req.repeatable)
       st.ready[#st.ready + 1] = { rec = rec, status = status, headers = headers, body = body, info = info }
       if self._loop then self._loop.wake() end
       return
     end
-    local id, message, kind = session:start(req.method, req.url, req.headers, req.body, attempt_timeout(rec.call, now))
+    local id, message, kind = session:start(req.method, req.url, req.headers, req.body,
+      attempt_timeout(rec.call, now), req.repeatable)
     if not id then
       -- The result waits for the next dispatch, so a callback never runs inside the call that started it.
       st.ready[#st.ready + 1] = { rec = rec, status = nil, headers = message, body = kind }

@@ -429,7 +429,7 @@ local function send(self, req)
   while true do
     call.attempt = call.attempt + 1
     local status, res_headers, res_body, info, data, decode_error =
-      session:request(req.method, req.url, req.headers, req.body, attempt_timeout(call, now))
+      session:request(req.method, req.url, req.headers, req.body, attempt_timeout(call, now), req.repeatable)
     report_trace(self, status, info)
     local wait = next_wait(self, call, now, status, res_headers, res_body)
     if not wait then

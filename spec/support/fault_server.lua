@@ -29,6 +29,10 @@
 --   /redirect-scheme        ?to=file:///etc/passwd&status=302: a redirect to a scheme other than http(s)
 --   /gzip-bomb              the --gzip FILE as a JSON body with Content-Encoding: gzip
 --   /ok                     ?keep=1: 200 {"ok":true}; keep=1 keeps the connection open for the next request
+--   /cut-head               a status line and half a header line, then FIN: the header block never ends
+--   /two-lengths            200 with two Content-Length lines that disagree (5 and the true 11)
+--   /trailers               ?wipe=1: a chunked JSON body whose trailers say Content-Type: text/plain (and,
+--                           with wipe=1, hold a line starting "HTTP/")
 -- Control (not counted):
 --   /counts                 every counter as a JSON object
 --   /ports                  the raw listeners below, { reset_before_headers = port, reset_mid_body = port }
@@ -287,6 +291,21 @@ faults["gzip-bomb"] = function(sock)
   end
   f:close()
   sock:flush()
+end
+
+faults["cut-head"] = function(sock)
+  send(sock, "HTTP/1.1 200 OK\r\nContent-Type: appl")
+end
+
+faults["two-lengths"] = function(sock)
+  send(sock, head(200, { JSON, "Content-Length: 5", "Content-Length: 11" }) .. '{"ok":true}')
+end
+
+faults["trailers"] = function(sock, req)
+  local trailers = "Content-Type: text/plain\r\nX-Trailer: yes\r\n"
+  if req.params.wipe == "1" then trailers = "HTTP/1.1 500 Oops\r\n" .. trailers end
+  send(sock, head(200, { JSON, "Transfer-Encoding: chunked", "Trailer: Content-Type, X-Trailer" })
+    .. "b\r\n" .. '{"ok":true}' .. "\r\n0\r\n" .. trailers .. "\r\n")
 end
 
 faults["ok"] = function(sock, req)
