@@ -1,5 +1,6 @@
 -- Fidelity: Humanitec's official TypeScript client (@humanitec/autogen, unchanged) drives a workflow against
--- bin/humanitec-sim over HTTP. tools/deps installs it into build/npm.
+-- bin/humanitec-sim over HTTP, then calls a wide range of operations (spec/support/ts/wide.mjs). tools/deps
+-- installs it into build/npm.
 local helpers = require "support.helpers"
 
 local NPM = "build/npm"
@@ -11,7 +12,7 @@ local function exists(path)
 end
 
 describe("the simulator with Humanitec's TypeScript client", function()
-  it("lists orgs, creates an app and a delta, deploys, and reads the deployment until it succeeds", function()
+  it("lists orgs, creates an app and a delta, deploys, reads the deployment until it succeeds, and more", function()
     if not exists(NPM .. "/node_modules/@humanitec/autogen/package.json") then
       pending("@humanitec/autogen is not installed in build/npm: run tools/deps test")
       return
@@ -22,8 +23,18 @@ describe("the simulator with Humanitec's TypeScript client", function()
     assert(os.execute("cp spec/support/ts/workflow.mjs " .. NPM .. "/workflow.mjs"))
     local body, status = helpers.capture(("HUMANITEC_TOKEN=%s timeout 60 node %s/workflow.mjs %s acme")
       :format(helpers.shell_quote(token), NPM, helpers.shell_quote(sim.url)))
+    -- Then a wide range of operations, on the app the workflow made.
+    assert(os.execute("cp spec/support/ts/wide.mjs " .. NPM .. "/wide.mjs"))
+    local wide_body, wide_status = helpers.capture(("HUMANITEC_TOKEN=%s timeout 120 node %s/wide.mjs %s acme")
+      :format(helpers.shell_quote(token), NPM, helpers.shell_quote(sim.url)))
     sim.stop()
     assert.equals(0, status, body)
+    assert.equals(0, wide_status, wide_body)
+    local wide = assert(require("humanitec.json").decode(wide_body:match("([^\n]+)%s*$")))
+    assert.same({}, wide.failed)
+    assert.equals(30, #wide.ok)
+    assert.equals("humanitec/default-module", wide.set_module_profile)
+    assert.equals(1, wide.version_count)
     local seen = assert(require("humanitec.json").decode(body:match("([^\n]+)%s*$"))) -- its last line
     assert.same({ "acme" }, seen.orgs)
     assert.equals("ts-app", seen.app)
