@@ -86,6 +86,7 @@ build = {
       ["humanitec.nvim.schema"] = "lua/humanitec/nvim/schema.lua",
       ["humanitec.nvim.view"] = "lua/humanitec/nvim/view.lua",
       ["humanitec.operations"] = "lua/humanitec/operations.lua",
+      ["humanitec.pipeline"] = "lua/humanitec/pipeline.lua",
       ["humanitec.paginate"] = "lua/humanitec/paginate.lua",
       ["humanitec.retry"] = "lua/humanitec/retry.lua",
       ["humanitec.score.commands"] = "lua/humanitec/score/commands.lua",

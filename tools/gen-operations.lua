@@ -517,7 +517,9 @@ end
 
 -- The names a client answers before any operation: its methods (in the modules that install them) and the
 -- workflow helpers. An operation named like one of them could never be called as a method, so it is refused.
-local CLIENT_SOURCES = { "lua/humanitec/client.lua", "lua/humanitec/async.lua", "lua/humanitec/paginate.lua" }
+local CLIENT_SOURCES = {
+  "lua/humanitec/client.lua", "lua/humanitec/pipeline.lua", "lua/humanitec/async.lua", "lua/humanitec/paginate.lua",
+}
 
 local function client_names()
   local names = {}
