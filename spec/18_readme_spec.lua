@@ -2,15 +2,11 @@
 -- gets the simulator's transport (and a token and org, as the environment would give them), and each snippet
 -- finds what its text assumes already there (an app "web" with a pipeline "ci", say). The Neovim snippets run
 -- only inside Neovim and are compiled here; plugin-manager lines are checked as the table expressions they are.
+local helpers = require "support.helpers"
 local humanitec = require "humanitec"
 local sim_mod = require "humanitec.sim"
 
-local function read(path)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("*a")
-  f:close()
-  return text
-end
+local read = helpers.read_file
 
 -- The README's ```lua blocks, with the line each starts on.
 local function blocks()

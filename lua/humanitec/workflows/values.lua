@@ -12,6 +12,12 @@ local check_opts = S.check_opts
 
 -- ---- shared values ---------------------------------------------------------------------------------------------
 
+-- The shared values of an app, or of an environment with `env`.
+local function list_values(self, app, env)
+  if env then return self:list_env_values { appId = app, envId = env } end
+  return self:list_app_values { appId = app }
+end
+
 -- What a value in set_values stands for: { value, is_secret, description }.
 local function value_spec(key, v)
   local kind = type(v)
@@ -53,12 +59,7 @@ function W:set_values(opts)
   end
   table.sort(keys)
 
-  local list, err
-  if env then
-    list, err = self:list_env_values { appId = app, envId = env }
-  else
-    list, err = self:list_app_values { appId = app }
-  end
+  local list, err = list_values(self, app, env)
   if not list then return nil, err end
   local existing = {}
   for _, v in ipairs(list) do
@@ -106,12 +107,7 @@ function W:get_values(opts)
   check_opts("get_values", opts)
   local app = opts.appId
   local env = opts.envId
-  local list, err
-  if env then
-    list, err = self:list_env_values { appId = app, envId = env }
-  else
-    list, err = self:list_app_values { appId = app }
-  end
+  local list, err = list_values(self, app, env)
   if not list then return nil, err end
   local result = {}
   for _, v in ipairs(list) do
