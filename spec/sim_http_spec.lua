@@ -18,7 +18,9 @@ describe("bin/humanitec-sim", function()
   local server
 
   setup(function()
-    server = server_mod.start{ "--org", "acme", "--org", "beta", "--token", "tok", "--deploy-seconds", "0.3" }
+    server = server_mod.start{ "--org", "acme", "--org", "beta", "--token", "tok", "--deploy-seconds", "3" }
+    -- 3 s: long enough that the second POST below meets the first deployment still running, even when a
+    -- loaded machine takes a second to start curl; the wait for it to finish allows for the same.
   end)
   teardown(function() server:stop() end)
 
@@ -51,7 +53,7 @@ describe("bin/humanitec-sim", function()
     local dep = json.decode(dep_body)
     assert.equal("pending", dep.status)
     assert.equal(409, (server:curl("POST", "/orgs/acme/apps/web/envs/development/deploys", opts)))
-    local done = eventually(5, function()
+    local done = eventually(20, function()
       local _, b = server:curl("GET", "/orgs/acme/apps/web/envs/development/deploys/" .. dep.id, { token = "tok" })
       return json.decode(b).status == "succeeded"
     end)
