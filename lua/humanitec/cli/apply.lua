@@ -69,7 +69,7 @@ local function read_doc(ctx, item)
   end
   if kind == "Value" then
     id = id or fields.key
-    fields.key = nil
+    fields.key, fields.id = nil, nil
   elseif kind ~= "Pipeline" then
     fields.id = nil
   end
