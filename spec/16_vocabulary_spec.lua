@@ -105,6 +105,10 @@ describe("one vocabulary", function()
         "bad argument #1 to 'ensure_app' (unknown option 'id'; did you mean 'appId'?)" },
       { function(c) c:wait_deployment { appId = "web", envId = "dev", id = "d1" } end,
         "bad argument #1 to 'wait_deployment' (unknown option 'id'; did you mean 'deployId'?)" },
+      { function(c) c:batch({}, { concurency = 2 }) end,
+        "bad argument #2 to 'batch' (unknown option 'concurency'; did you mean 'concurrency'?)" },
+      { function(c) require("humanitec.loop").luv(c, { new_timer = function() end }, { on_eror = print }) end,
+        "bad argument #3 to 'luv' (unknown option 'on_eror'; did you mean 'on_error'?)" },
       { function() humanitec.new { tokn = "t" } end,
         "unknown option 'tokn' to 'humanitec.new' (did you mean 'token'?)" },
     }

@@ -14,6 +14,7 @@
 ---   { "GET", "/orgs/acme/apps/shop/envs/production", {} } }
 --- ```
 local errors = require "humanitec.errors"
+local vocabulary = require "humanitec.vocabulary"
 
 local M = {}
 
@@ -297,6 +298,12 @@ function M.install(Client, internal)
     end
     if opts ~= nil and type(opts) ~= "table" then
       error("bad argument #2 to 'batch' (table expected, got " .. type(opts) .. ")", 2)
+    end
+    for k in pairs(opts or {}) do
+      if k ~= "concurrency" then
+        error(("bad argument #2 to 'batch' (unknown option '%s'%s)"):format(tostring(k),
+          vocabulary.hint(k, { "concurrency" })), 2)
+      end
     end
     local concurrency = opts and opts.concurrency or 16
     if type(concurrency) ~= "number" or concurrency < 1 or concurrency ~= math.floor(concurrency) then

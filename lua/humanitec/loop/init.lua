@@ -9,7 +9,11 @@
 --- The adapter watches the sockets libcurl asks for (one poll handle each, replaced when the descriptor's
 --- generation changes, so a socket libcurl closed and another that reused its number are never confused) and
 --- runs one timer for libcurl's timeouts and the client's retry waits.
+local vocabulary = require "humanitec.vocabulary"
+
 local M = {}
+
+local LUV_OPTIONS = { deliver = true, on_error = true, host_runs_loop = true }
 
 local EVENTS = { ["in"] = "r", out = "w", inout = "rw" }
 
@@ -32,6 +36,13 @@ function M.luv(client, uv, opts)
     error("bad argument #2 to 'luv' (the luv module expected)", 2)
   end
   opts = opts or {}
+  if type(opts) ~= "table" then error("bad argument #3 to 'luv' (table expected, got " .. type(opts) .. ")", 2) end
+  for k in pairs(opts) do
+    if not LUV_OPTIONS[k] then
+      error(("bad argument #3 to 'luv' (unknown option '%s'%s)"):format(tostring(k),
+        vocabulary.hint(k, vocabulary.names(LUV_OPTIONS))), 2)
+    end
+  end
 
   local polls = {} -- fd -> { handle = poll handle, gen = n, what = "in"|"out"|"inout" }
   local timer = uv.new_timer()
