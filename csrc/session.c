@@ -114,6 +114,8 @@ static void read_settings(lua_State *L, int idx, hum_settings *s) {
       s->insecure = option_boolean(L, key);
     } else if (strcmp(key, "trace") == 0) {
       s->trace = option_boolean(L, key);
+    } else if (strcmp(key, "lazy_head") == 0) {
+      s->lazy_head = option_boolean(L, key);
     } else if (strcmp(key, "json") == 0) {
       /* { array_mt = table, null = value }: hum_session_new keeps them; here only the check. */
       if (lua_type(L, -1) != LUA_TTABLE) luaL_error(L, "bad option 'json' (table expected)");
@@ -473,7 +475,8 @@ static int session_wait(lua_State *L) {
 }
 
 /* core.session([options]) -> session. Options: token, ca_file, ca_path, connect_timeout, max_body, insecure,
- * trace, and json = { array_mt =, null = } to have JSON responses decoded here (jdecode.c). The userdata gets
+ * trace, json = { array_mt =, null = } to have JSON responses decoded here (jdecode.c), and lazy_head to have
+ * headers and info as one userdata that makes their tables when asked (transfer.h). The userdata gets
  * its metatable before anything is acquired, so a raise while reading the options or a failed curl_easy_init
  * leaves an object that __gc frees safely. */
 int hum_session_new(lua_State *L) {

@@ -12,6 +12,7 @@
 #include "jdecode.h"
 
 #define HUM_BODY_MT "humanitec.core.body"
+#define HUM_HEAD_MT "humanitec.core.head"
 
 #define HUM_HEAD_LIMIT ((size_t)256 * 1024) /* all response headers together */
 #define HUM_TRACE_LIMIT ((size_t)1024 * 1024)
@@ -405,33 +406,77 @@ static void push_headers(lua_State *L, const hum_buffer *head) {
   }
 }
 
-static void set_time_field(lua_State *L, CURL *e, CURLINFO what, const char *field) {
-  curl_off_t us = 0;
-  curl_easy_getinfo(e, what, &us);
-  lua_pushnumber(L, (lua_Number)us / 1e6);
-  lua_setfield(L, -2, field);
-}
-
 static void push_trace(lua_State *L, const hum_transfer *t) {
   lua_pushlstring(L, t->trace.data ? t->trace.data : "", t->trace.len);
 }
 
-static void push_info(lua_State *L, const hum_transfer *t) {
-  lua_createtable(L, 0, 6);
-  set_time_field(L, t->easy, CURLINFO_TOTAL_TIME_T, "total");
-  set_time_field(L, t->easy, CURLINFO_CONNECT_TIME_T, "connect");
-  set_time_field(L, t->easy, CURLINFO_APPCONNECT_TIME_T, "tls");
-  set_time_field(L, t->easy, CURLINFO_STARTTRANSFER_TIME_T, "first_byte");
+/* What a response's headers and timings are made from, kept until someone reads them (the lazy_head
+ * option): one userdata holding the packed header block, the timing numbers and, when tracing, the trace,
+ * copied in when it is made. headers() and timings() build the tables the eager path pushes. */
+typedef struct hum_head {
+  lua_Number total, connect, tls, first_byte;
+  const char *http_version; /* a literal */
+  size_t head_len;
+  size_t trace_len;
+  int has_trace;
+  char data[]; /* the header block, then the trace */
+} hum_head;
+
+static lua_Number time_of(CURL *e, CURLINFO what) {
+  curl_off_t us = 0;
+  curl_easy_getinfo(e, what, &us);
+  return (lua_Number)us / 1e6;
+}
+
+static const char *http_version_of(CURL *e) {
   long version = 0;
-  curl_easy_getinfo(t->easy, CURLINFO_HTTP_VERSION, &version);
-  lua_pushstring(L, version == CURL_HTTP_VERSION_2_0   ? "2"
-                    : version == CURL_HTTP_VERSION_1_0 ? "1.0"
-                                                       : "1.1");
+  curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+  return version == CURL_HTTP_VERSION_2_0 ? "2" : version == CURL_HTTP_VERSION_1_0 ? "1.0" : "1.1";
+}
+
+static void push_timings(lua_State *L, lua_Number total, lua_Number connect, lua_Number tls,
+                         lua_Number first_byte, const char *http_version) {
+  lua_createtable(L, 0, 6);
+  lua_pushnumber(L, total);
+  lua_setfield(L, -2, "total");
+  lua_pushnumber(L, connect);
+  lua_setfield(L, -2, "connect");
+  lua_pushnumber(L, tls);
+  lua_setfield(L, -2, "tls");
+  lua_pushnumber(L, first_byte);
+  lua_setfield(L, -2, "first_byte");
+  lua_pushstring(L, http_version);
   lua_setfield(L, -2, "http_version");
+}
+
+static void push_info(lua_State *L, const hum_transfer *t) {
+  CURL *e = t->easy;
+  push_timings(L, time_of(e, CURLINFO_TOTAL_TIME_T), time_of(e, CURLINFO_CONNECT_TIME_T),
+               time_of(e, CURLINFO_APPCONNECT_TIME_T), time_of(e, CURLINFO_STARTTRANSFER_TIME_T),
+               http_version_of(e));
   if (t->settings->trace) {
     push_trace(L, t);
     lua_setfield(L, -2, "trace");
   }
+}
+
+/* Pushes the head userdata of a finished transfer: the header block and trace copied in, one allocation. */
+static void push_head(lua_State *L, const hum_transfer *t) {
+  size_t trace_len = t->settings->trace ? t->trace.len : 0;
+  hum_head *h = lua_newuserdata(L, sizeof *h + t->head.len + trace_len);
+  CURL *e = t->easy;
+  h->total = time_of(e, CURLINFO_TOTAL_TIME_T);
+  h->connect = time_of(e, CURLINFO_CONNECT_TIME_T);
+  h->tls = time_of(e, CURLINFO_APPCONNECT_TIME_T);
+  h->first_byte = time_of(e, CURLINFO_STARTTRANSFER_TIME_T);
+  h->http_version = http_version_of(e);
+  h->head_len = t->head.len;
+  h->trace_len = trace_len;
+  h->has_trace = t->settings->trace;
+  if (t->head.len) memcpy(h->data, t->head.data, t->head.len);
+  if (trace_len) memcpy(h->data + t->head.len, t->trace.data, trace_len);
+  luaL_getmetatable(L, HUM_HEAD_MT);
+  lua_setmetatable(L, -2);
 }
 
 /* Whether the response's first Content-Type names JSON: application/json or a type ending in +json, with
@@ -486,10 +531,17 @@ int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc, const hum_json
   long status = 0;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
   lua_pushinteger(L, (lua_Integer)status);
-  push_headers(L, &t->head);
+  int lazy = t->settings->lazy_head;
+  if (lazy)
+    push_head(L, t); /* in the info's place too, below */
+  else
+    push_headers(L, &t->head);
   if (json == NULL || t->body.len == 0 || !is_json_response(&t->head)) {
     lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
-    push_info(L, t);
+    if (lazy)
+      lua_pushvalue(L, -2);
+    else
+      push_info(L, t);
     return 4;
   }
   hum_body *body = lua_newuserdata(L, sizeof *body);
@@ -497,7 +549,10 @@ int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc, const hum_json
   body->len = 0;
   luaL_getmetatable(L, HUM_BODY_MT);
   lua_setmetatable(L, -2);
-  push_info(L, t);
+  if (lazy)
+    lua_pushvalue(L, -2);
+  else
+    push_info(L, t);
   /* Straight from libcurl's buffer: no Lua string of the body is made. */
   int n = hum_jdecode(L, json->entry, t->body.data, t->body.len, json->array_mt, json->null);
   if (n == 3) lua_pop(L, 1); /* the offset: the message names it */
@@ -542,7 +597,89 @@ static const luaL_Reg body_meta[] = {
     {NULL, NULL},
 };
 
+static hum_head *check_head(lua_State *L) { return luaL_checkudata(L, 1, HUM_HEAD_MT); }
+
+static hum_buffer head_block(const hum_head *h) {
+  hum_buffer b = {(char *)h->data, h->head_len, h->head_len, h->head_len};
+  return b;
+}
+
+/* head:headers() -> the table the eager path makes. */
+static int head_headers(lua_State *L) {
+  hum_buffer b = head_block(check_head(L));
+  push_headers(L, &b);
+  return 1;
+}
+
+/* head:header(name) -> the first value of a header, names compared without case; or nil. */
+static int head_header(lua_State *L) {
+  hum_head *h = check_head(L);
+  size_t len;
+  const char *name = luaL_checklstring(L, 2, &len);
+  hum_buffer b = head_block(h);
+  size_t pos = 0;
+  header_field f;
+  while (next_header(&b, &pos, &f)) {
+    if (f.name_len != len) continue;
+    size_t i = 0;
+    while (i < len) {
+      char c = name[i];
+      if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
+      if (c != f.name[i]) break;
+      i++;
+    }
+    if (i == len) {
+      lua_pushlstring(L, f.value, f.value_len);
+      return 1;
+    }
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+/* head:timings() -> { total, connect, tls, first_byte, http_version [, trace] }, as the eager info. */
+static int head_timings(lua_State *L) {
+  hum_head *h = check_head(L);
+  push_timings(L, h->total, h->connect, h->tls, h->first_byte, h->http_version);
+  if (h->has_trace) {
+    lua_pushlstring(L, h->data + h->head_len, h->trace_len);
+    lua_setfield(L, -2, "trace");
+  }
+  return 1;
+}
+
+/* head.trace is the trace (or nil), as info.trace is on the eager path; any other key is a method. */
+static int head_index(lua_State *L) {
+  hum_head *h = check_head(L);
+  if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "trace") == 0) {
+    if (h->has_trace)
+      lua_pushlstring(L, h->data + h->head_len, h->trace_len);
+    else
+      lua_pushnil(L);
+    return 1;
+  }
+  lua_settop(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  return 1;
+}
+
+static const luaL_Reg head_methods[] = {
+    {"headers", head_headers},
+    {"header", head_header},
+    {"timings", head_timings},
+    {NULL, NULL},
+};
+
 void hum_transfer_register(lua_State *L) {
+  luaL_newmetatable(L, HUM_HEAD_MT);
+  lua_pushliteral(L, "humanitec.core.head");
+  lua_setfield(L, -2, "__name");
+  lua_newtable(L);
+  hum_setfuncs(L, head_methods);
+  lua_pushcclosure(L, head_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+
   luaL_newmetatable(L, HUM_BODY_MT);
   hum_setfuncs(L, body_meta);
   lua_pushliteral(L, "humanitec.core.body");

@@ -22,6 +22,7 @@ typedef struct hum_settings {
   int trace;
   int http2; /* this libcurl speaks HTTP/2: asked once, not on every request */
   int json;  /* decode JSON bodies (the session keeps the decoder's Lua values) */
+  int lazy_head; /* hand headers and timings over as one userdata that builds their tables when asked */
 } hum_settings;
 
 /* The JSON decoder's Lua values, as stack indexes: hum_jdecode_entry, the array mark, null. */
@@ -87,7 +88,8 @@ void hum_transfer_free(hum_transfer *t);
  * libcurl copies the body; otherwise the Lua string must stay alive until the transfer is done. */
 int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *a, int copy_body);
 /* Pushes a finished transfer's results (status, headers, body, info; or nil, message, kind [, trace]) and
- * returns how many. With `json` (or NULL) and a JSON response, the body is a hum_body userdata, still empty,
+ * returns how many. With lazy_head, headers and info are one "humanitec.core.head" userdata (in both places):
+ * head:headers(), head:header(name), head:timings() and head.trace. With `json` (or NULL) and a JSON response, the body is a hum_body userdata, still empty,
  * and the decoded value follows the info (or nil and the decoder's message): 5 or 6 values. Changes nothing
  * in `t` but body_out: a memory error half-way leaves the response as it was. */
 int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc, const hum_json_args *json);

@@ -102,3 +102,87 @@ describe("humanitec.core with the json option", function()
     client:close()
   end)
 end)
+
+describe("headers and timings made when first read (the lazy_head option)", function()
+  local server
+
+  setup(function() server = helpers.start_server("spec/support/test_server.lua") end)
+  teardown(function() server.stop() end)
+
+  local TIMING_FIELDS = { "total", "connect", "tls", "first_byte", "http_version" }
+
+  it("hands over one userdata that makes the same tables the eager session does", function()
+    local eager = assert(core.session {})
+    local lazy = assert(core.session { lazy_head = true })
+    local _, headers = eager:request("GET", server.url .. "/repeated")
+    local status, head, body, info = lazy:request("GET", server.url .. "/repeated")
+    assert.equals(200, status)
+    assert.equals("{}", body)
+    assert.equals("userdata", type(head))
+    assert.is_true(rawequal(head, info))
+    assert.same(headers, head:headers())
+    assert.same({ "one", "two", "three" }, head:headers()["x-multi"])
+    assert.equals("one", head:header("X-Multi"))
+    assert.equals("only", head:header("x-single"))
+    assert.is_nil(head:header("x-none"))
+    assert.is_nil(head.trace)
+    local timings = head:timings()
+    for _, field in ipairs(TIMING_FIELDS) do assert.is_not_nil(timings[field], field) end
+    assert.is_true(timings.total >= timings.first_byte)
+    assert.equals("1.1", timings.http_version)
+    eager:close()
+    lazy:close()
+  end)
+
+  it("builds neither table for a response nobody reads, and the right ones when read", function()
+    local client = humanitec.new { url = server.url, token = "t", retries = false }
+    local data, err, response = client:request("GET", "/repeated")
+    assert.is_nil(err)
+    assert.same({}, data)
+    assert.is_nil(rawget(response, "headers"))
+    assert.is_nil(rawget(response, "timings"))
+    -- One header by name is found in the block, without the table.
+    assert.equals("one", response:header("X-MULTI"))
+    assert.equals("application/json", response:header("Content-Type"))
+    assert.is_nil(rawget(response, "headers"))
+    local headers = response.headers
+    assert.same({ "one", "two", "three" }, headers["x-multi"])
+    assert.equals("only", headers["x-single"])
+    assert.is_true(rawequal(headers, rawget(response, "headers")))
+    assert.is_true(rawequal(headers, response.headers))
+    assert.is_nil(rawget(response, "timings"))
+    local timings = response.timings
+    for _, field in ipairs(TIMING_FIELDS) do assert.is_not_nil(timings[field], field) end
+    assert.is_true(rawequal(timings, rawget(response, "timings")))
+    client:close()
+  end)
+
+  it("makes fewer tables per request than the eager path", function()
+    -- Counts the tables a request leaves alive in the response, by walking it: the eager path's headers and
+    -- timings are two of them (and the list of a repeated header a third).
+    local client = humanitec.new { url = server.url, token = "t", retries = false }
+    local _, _, response = client:request("GET", "/repeated")
+    local tables = 0
+    for _, v in pairs(response) do
+      if type(v) == "table" then tables = tables + 1 end
+    end
+    assert.equals(0, tables)
+    client:close()
+  end)
+
+  it("gives an error the header table, and on_trace and timings the trace", function()
+    local traces = {}
+    local client = humanitec.new { url = server.url, token = "t", retries = false,
+      on_trace = function(t) traces[#traces + 1] = t end }
+    local _, herr = client:request("GET", "/respond?status=404&type=application%2Fjson&header=X-Why%3A%20gone&body="
+      .. percent('{"message":"no such app"}'))
+    assert.equals("http", herr.kind)
+    assert.is_table(herr.headers)
+    assert.equals("gone", herr.headers["x-why"])
+    assert.equals(1, #traces)
+    local _, _, response = client:request("GET", "/repeated")
+    assert.equals(2, #traces)
+    assert.equals(traces[2], response.timings.trace)
+    client:close()
+  end)
+end)

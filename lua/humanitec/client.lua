@@ -271,6 +271,7 @@ function M.new(opts)
   else
     -- The core decodes JSON responses itself, straight from libcurl's buffer, with the SDK's marks.
     session_opts.json = { array_mt = json.array_mt, null = json.null }
+    session_opts.lazy_head = true
     session, message = require("humanitec.core").session(session_opts)
   end
   session_opts.token = nil

@@ -28,11 +28,13 @@ end
 ---@field status integer
 ---@field headers table<string, string|string[]> lower-case names; a repeated header is a list
 ---@field body string the raw body
----@field timings table total, connect, tls, first_byte (seconds), http_version
+---@field timings table total, connect, tls, first_byte (seconds), http_version; made when first read
 ---@field method string
 ---@field url string
--- The first value of a header in a table the core returned (a repeated header is a list).
+-- The first value of a header in what the session returned: a table (a repeated header is a list), or the
+-- core's head userdata (the lazy_head option), which finds it without making the table.
 local function first_value(headers, name)
+  if type(headers) == "userdata" then return headers:header(name) end
   local v = headers[name]
   if type(v) == "table" then return v[1] end
   return v
@@ -42,7 +44,8 @@ local Response = {}
 Response.__name = "humanitec.Response"
 
 -- A JSON body the core decoded comes as its own userdata (`_raw_body`), not as a string: `response.body`
--- makes the string the first time it is read.
+-- makes the string the first time it is read. Headers and timings likewise come from the core as one userdata
+-- (`_head`): `response.headers` and `response.timings` make their tables the first time they are read.
 function Response:__index(key)
   if key == "body" then
     local raw = rawget(self, "_raw_body")
@@ -50,6 +53,12 @@ function Response:__index(key)
     local text = tostring(raw)
     rawset(self, "body", text)
     return text
+  elseif key == "headers" or key == "timings" then
+    local head = rawget(self, "_head")
+    if head == nil then return nil end
+    local made = key == "headers" and head:headers() or head:timings()
+    rawset(self, key, made)
+    return made
   end
   return Response[key]
 end
@@ -58,7 +67,7 @@ end
 ---@param name string
 ---@return string?
 function Response:header(name)
-  return first_value(self.headers, name:lower())
+  return first_value(rawget(self, "headers") or rawget(self, "_head") or self.headers, name:lower())
 end
 
 local NO_OPTIONS = setmetatable({}, { __newindex = function() error("read-only", 2) end })
@@ -283,10 +292,11 @@ local function finish(self, req, attempts, status, res_headers, res_body, info, 
   -- The core's session decodes a JSON body itself and hands the body over as a userdata (data and
   -- decode_error then tell its outcome); other sessions (the simulator's transport) give text.
   local decoded = type(res_body) ~= "string"
+  local lazy = type(res_headers) == "userdata" -- the core's head: headers and timings made when first read
   local response = setmetatable({
-    status = status, headers = res_headers, body = not decoded and res_body or nil,
-    _raw_body = decoded and res_body or nil, timings = info, method = req.method, url = req.url,
-    attempts = attempts,
+    status = status, headers = not lazy and res_headers or nil, body = not decoded and res_body or nil,
+    _raw_body = decoded and res_body or nil, timings = not lazy and info or nil, _head = lazy and res_headers or nil,
+    method = req.method, url = req.url, attempts = attempts,
   }, Response)
   local res_type = first_value(res_headers, "content-type")
 
@@ -303,7 +313,7 @@ local function finish(self, req, attempts, status, res_headers, res_body, info, 
     if decode_error then
       return nil, errors.new {
         kind = "decode", status = status, message = "invalid JSON in the response: " .. decode_error,
-        method = req.method, path = req.path, headers = res_headers, attempts = attempts,
+        method = req.method, path = req.path, headers = response.headers, attempts = attempts,
       }
     end
     return data, nil, response
@@ -322,7 +332,7 @@ local function finish(self, req, attempts, status, res_headers, res_body, info, 
   fields.status = status
   fields.method = req.method
   fields.path = req.path
-  fields.headers = res_headers
+  fields.headers = response.headers
   fields.attempts = attempts
   return nil, errors.new(fields)
 end
