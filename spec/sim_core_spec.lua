@@ -103,6 +103,29 @@ for mode in H.modes() do
           assert.equal(400, (api.post("/orgs/acme/apps", "")))
         end)
 
+        it("reads a hostile body with the SDK's decoder, in linear time: 400 within a loose bound", function()
+          -- The previous issue's inputs: a 160 KB object whose 100 KB escaped name holds 20000 [], which
+          -- is valid JSON of the wrong shape, and the same body with a NUL after it, which is not JSON.
+          local now = require("humanitec.core").now
+          local name = string.rep("\\\"[]", 20000) .. string.rep("x", 20000)
+          local hostile = '{"' .. name .. '":[],"pad":"' .. string.rep("[]", 30000) .. '"}'
+          assert.is_true(#hostile > 150000)
+          local t0 = now()
+          local status, body = api.post("/orgs/acme/apps", hostile)
+          assert.equal(400, status)
+          assert.equal("missing required field 'id'", body.message)
+          status, body = api.post("/orgs/acme/apps", hostile .. "\0")
+          assert.equal(400, status)
+          -- The decoder's own message (csrc/jdecode.c): trailing content, a NUL included, at its offset.
+          assert.equal("request body is not valid JSON: content after the value at byte offset " .. #hostile,
+            body.message)
+          status, body = api.post("/orgs/acme/apps", '{"id":"a","name":"a"}\0{"\\q":[]}')
+          assert.equal(400, status)
+          assert.equal("request body is not valid JSON: content after the value at byte offset 21", body.message)
+          local seconds = now() - t0
+          assert.is_true(seconds < 5, seconds .. " s") -- a loose bound: milliseconds are expected
+        end)
+
         it("answers 400 for path ids that break the spec's pattern", function()
           local status, body = api.get("/orgs/acme/apps/Not_Valid")
           assert.equal(400, status)
