@@ -16,6 +16,7 @@
 #   make valgrind        the whole suite under valgrind: no memory errors, no leaks from the core
 #   make soak            100 000 requests on one client; resident memory must grow by less than 2 MB
 #   make bench           this SDK against libcurl and its peers, side by side (bench/run; results in bench/results)
+#   make oom             the out-of-memory harness over every allocation of its scenarios (short form in test)
 #   make fuzz            each libFuzzer harness for FUZZ_SECONDS (60); the corpora live in csrc/fuzz/corpus
 LUA ?= lua5.4
 
@@ -41,7 +42,7 @@ BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
 JSONC = $(BUILD)/humanitec/jsonc.so
 
-.PHONY: all build nvim deps docs rock test test-one demo lint generate score-schema facts score-facts clean asan asan-short \
+.PHONY: oom oom-short all build nvim deps docs rock test test-one demo lint generate score-schema facts score-facts clean asan asan-short \
   valgrind soak fuzz fuzz-replay bench
 
 all: build
@@ -81,7 +82,7 @@ test: deps
 	@$(MAKE) --no-print-directory LUA=lua5.1 build/lua5.1/humanitec/core.so build/lua5.1/humanitec/jsonc.so
 	@$(MAKE) --no-print-directory LUA=lua5.3 build/lua5.3/humanitec/core.so build/lua5.3/humanitec/jsonc.so
 	tools/run-specs lua5.4 luajit lua5.1 lua5.3
-	@$(MAKE) --no-print-directory asan-short fuzz-replay
+	@$(MAKE) --no-print-directory asan-short fuzz-replay oom-short
 
 # One interpreter only: make test-one LUA=luajit
 test-one: build
@@ -130,6 +131,20 @@ valgrind: deps
 soak: deps
 	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so build/lua5.4/humanitec/jsonc.so
 	tools/soak
+
+# The out-of-memory harness: a Lua 5.4 host with the core built in, under ASan, whose allocator fails each
+# allocation of a scenario in turn (csrc/oom/oom_host.c, spec/oom/, tools/oom). Every one for make oom, every
+# third for the short form in make test.
+build/oom/oom_host: csrc/oom/oom_host.c $(SOURCES) $(HEADERS)
+	@mkdir -p $(dir $@)
+	gcc $(SAN_FLAGS) -std=c99 $(shell pkg-config --cflags lua5.4) $(CURL_CFLAGS) -Icsrc -o $@ csrc/oom/oom_host.c \
+	  $(SOURCES) -Wl,-E $(shell pkg-config --libs lua5.4) $(CURL_LIBS) -lm -ldl
+
+oom: deps build/oom/oom_host
+	tools/oom 1
+
+oom-short: build/oom/oom_host
+	tools/oom 3
 
 FUZZERS = headers trace buffer jdecode
 FUZZ_SECONDS ?= 60
