@@ -22,7 +22,6 @@ dependencies = {
   "humanitec = 0.2.0",
   "http", -- bin/humanitec-sim serves over lua-http
   "cqueues",
-  "lyaml", -- pipeline definitions
   "luaossl", -- SHA-256 for content-derived ids (openssl.digest)
   "basexx", -- base64 of ids and page tokens
 }

@@ -21,7 +21,6 @@ dependencies = {
   "humanitec",
   "http", -- bin/humanitec-sim serves over lua-http
   "cqueues",
-  "lyaml", -- pipeline definitions
   "luaossl", -- SHA-256 for content-derived ids (openssl.digest)
   "basexx", -- base64 of ids and page tokens
 }

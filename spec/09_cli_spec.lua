@@ -1,6 +1,7 @@
 -- The command line (bin/humanitec, humanitec.cli): in process against the simulator, whose clock the waiting
 -- commands move, so nothing here sleeps; and the executable itself over HTTP against bin/humanitec-sim.
 local cli = require "humanitec.cli"
+local cli_helper = require "support.cli_helper"
 local helpers = require "support.helpers"
 local json = require "humanitec.json"
 local sim_mod = require "humanitec.sim"
@@ -13,28 +14,7 @@ local WORKLOAD = {
     spec = { containers = { web = { id = "web", image = "registry.example.com/web:1" } } } } } },
 }
 
--- A stream that keeps what is written to it.
-local function buffer()
-  local b = { text = "" }
-  function b:write(...)
-    for i = 1, select("#", ...) do self.text = self.text .. tostring((select(i, ...))) end
-    return self
-  end
-  return b
-end
-
-local function lines(text)
-  local out = {}
-  for l in text:gmatch("[^\n]+") do out[#out + 1] = l end
-  return out
-end
-
--- The words of a command line, split on spaces (no quoting needed in these specs).
-local function words(s)
-  local out = {}
-  for w in s:gmatch("%S+") do out[#out + 1] = w end
-  return out
-end
+local buffer, lines, words = cli_helper.buffer, cli_helper.lines, cli_helper.words
 
 describe("humanitec CLI in process", function()
   local sim, printed

@@ -36,8 +36,8 @@ local function to_json(v)
   return out
 end
 
-local function check(text)
-  if #text > M.MAX_BYTES then return nil, "the YAML text is larger than " .. M.MAX_BYTES .. " bytes" end
+local function check(text, max_bytes)
+  if #text > max_bytes then return nil, "the YAML text is larger than " .. max_bytes .. " bytes" end
   if not has_events then return true end
   local next_event = yaml_events.parser(text)
   local depth = 0
@@ -61,11 +61,12 @@ end
 --- Every document in `text` ("---" separates them), as JSON-shaped values; empty documents are skipped.
 --- Returns nil and a message when the text is not YAML, is refused, or no parser is installed.
 ---@param text string
+---@param opts? {max_bytes?: integer} the largest text accepted (MAX_BYTES by default)
 ---@return table? documents
 ---@return string? err
-function M.load_all(text)
+function M.load_all(text, opts)
   if not has_lyaml then return nil, "no YAML parser: install lua-yaml (lyaml), or give JSON" end
-  local ok, err = check(text)
+  local ok, err = check(text, opts and opts.max_bytes or M.MAX_BYTES)
   if not ok then return nil, err end
   local loaded, docs = pcall(lyaml.load, text, { all = true })
   if not loaded then return nil, "not valid YAML: " .. tostring(docs):match("^[^\n]*") end

@@ -9,66 +9,16 @@ local json = require "humanitec.json"
 local U = require "humanitec.sim.util"
 local find = require "humanitec.sim.find"
 
-local has_lyaml, lyaml = pcall(require, "lyaml")
--- lyaml's C part: `yaml.parser(text)` iterates libYAML's events without building anything.
-local has_events, yaml_events = pcall(require, "yaml")
+local yaml = require "humanitec.yaml"
 
 local M = {}
 
 --- The largest YAML pipeline definition accepted, in bytes.
 M.MAX_YAML = 1024 * 1024
--- The deepest nesting of mappings and sequences accepted: lyaml and the conversion below recurse per level.
-local MAX_DEPTH = 64
 
 local APPROVE = "actions/approve"
 
 -- YAML and JSON documents --------------------------------------------------------------------------------
-
--- Turns a lyaml document into JSON-shaped values: lyaml's null becomes json.null, sequences become arrays,
--- the YAML 1.1 boolean key `on` (true) goes back to the string "on".
-local function to_json(v)
-  if has_lyaml and v == lyaml.null then return json.null end
-  if type(v) ~= "table" then return v end
-  local n, count = #v, 0
-  for _ in pairs(v) do count = count + 1 end
-  if n > 0 and n == count then
-    local out = json.array()
-    for i = 1, n do out[i] = to_json(v[i]) end
-    return out
-  end
-  local out = {}
-  for k, item in pairs(v) do
-    if k == true then k = "on" end
-    out[tostring(k)] = to_json(item)
-  end
-  return out
-end
-
--- Refuses YAML before lyaml loads it: too large, nested too deep, or using aliases. An alias (*name) shares
--- its anchor's node, so a few hundred bytes of anchors that each repeat the previous one nine times stand for
--- gigabytes once the document is copied into JSON values ("billion laughs"). A pipeline never needs them.
-local function check_yaml(text)
-  if #text > M.MAX_YAML then U.fail(400, "the pipeline definition is larger than " .. M.MAX_YAML .. " bytes") end
-  if not has_events then return end
-  local next_event = yaml_events.parser(text)
-  local depth = 0
-  for _ = 1, 4 * #text + 64 do -- libYAML makes at most a few events per byte; it always ends with STREAM_END
-    local ok, event = pcall(next_event)
-    if not ok then U.fail(400, "the pipeline definition is not valid YAML: " .. tostring(event)) end
-    local kind = event and event.type
-    if kind == nil or kind == "STREAM_END" then return end
-    if kind == "ALIAS" then
-      U.fail(400, "the pipeline definition uses a YAML alias (*" .. tostring(event.anchor)
-        .. "); aliases are not supported")
-    elseif kind == "MAPPING_START" or kind == "SEQUENCE_START" then
-      depth = depth + 1
-      if depth > MAX_DEPTH then U.fail(400, "the pipeline definition nests deeper than " .. MAX_DEPTH .. " levels") end
-    elseif kind == "MAPPING_END" or kind == "SEQUENCE_END" then
-      depth = depth - 1
-    end
-  end
-  U.fail(400, "the pipeline definition is not valid YAML")
-end
 
 local function parse_document(req)
   local text = req.body
@@ -77,11 +27,12 @@ local function parse_document(req)
   if ctype:find("json", 1, true) then
     return U.json_body(req)
   end
-  if not has_lyaml then U.fail(400, "the simulator has no YAML parser (lyaml); send the pipeline as JSON") end
-  check_yaml(text)
-  local ok, doc = pcall(lyaml.load, text)
-  if not ok then U.fail(400, "the pipeline definition is not valid YAML: " .. tostring(doc)) end
-  doc = to_json(doc)
+  if not yaml.available then U.fail(400, "the simulator has no YAML parser (lyaml); send the pipeline as JSON") end
+  -- humanitec.yaml refuses what is too large, nested too deep, or uses aliases (an alias bomb) before lyaml
+  -- builds anything
+  local docs, err = yaml.load_all(text, { max_bytes = M.MAX_YAML })
+  if not docs then U.fail(400, "the pipeline definition: " .. err) end
+  local doc = docs[1]
   if not U.is_object(doc) then U.fail(400, "the pipeline definition must be a mapping") end
   return doc
 end
