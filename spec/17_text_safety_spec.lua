@@ -42,6 +42,15 @@ describe("text safety", function()
     client:close()
   end)
 
+  it("masks a token the server echoed in a response header, in the error's headers", function()
+    local client = humanitec.new { token = "tok/en-9", url = server.url, config_file = "/dev/null", retries = false }
+    local _, err = client:get("/respond", { query = { status = 401, type = "application/json", body = "{}",
+      header = { "www-authenticate: Bearer tok/en-9 was refused", "x-echo: tok/en-9" } } })
+    assert.equals("Bearer [redacted] was refused", err.headers["www-authenticate"])
+    assert.equals("[redacted]", err.headers["x-echo"])
+    client:close()
+  end)
+
   it("hides a user name and password in the URL from tostring of the client and a response", function()
     local url = server.url:gsub("^http://", "http://alice:s3cret-pw@")
     local client = humanitec.new { token = "t", url = url, config_file = "/dev/null" }

@@ -313,7 +313,7 @@ local function finish(self, req, attempts, status, res_headers, res_body, info, 
     if decode_error then
       return nil, errors.new {
         kind = "decode", status = status, message = "invalid JSON in the response: " .. decode_error,
-        method = req.method, path = req.path, headers = response.headers, attempts = attempts,
+        method = req.method, path = req.path, headers = redact_value(self, response.headers), attempts = attempts,
       }
     end
     return data, nil, response
@@ -332,7 +332,9 @@ local function finish(self, req, attempts, status, res_headers, res_body, info, 
   fields.status = status
   fields.method = req.method
   fields.path = req.path
-  fields.headers = response.headers
+  -- A server may echo the token in a header too (WWW-Authenticate, a debugging header): the error keeps them
+  -- masked, as it keeps the body.
+  fields.headers = redact_value(self, response.headers)
   fields.attempts = attempts
   return nil, errors.new(fields)
 end
