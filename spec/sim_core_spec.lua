@@ -85,6 +85,15 @@ for mode in H.modes() do
             { headers = { ["content-type"] = "Application/JSON; charset=utf-8" } })))
         end)
 
+        it("answers in the form the spec declares: undeclared fields dropped, required ones present", function()
+          local status, reg = api.post("/orgs/acme/registries", { id = "reg-x", registry = "r.example.com",
+            type = "basic", bogus = "not in the spec" })
+          assert.equal(201, status)
+          assert.is_nil(reg.bogus)
+          assert.is_false(reg.enable_ci) -- required by RegistryResponse, given by nobody
+          assert.is_string(reg.created_at)
+        end)
+
         it("answers 405 with Allow for a known path and another method", function()
           local status, _, headers = api.call("PUT", "/orgs")
           assert.equal(405, status)
