@@ -385,3 +385,20 @@ describe("humanitec client", function()
     end)
   end)
 end)
+
+describe("require \"humanitec\" (cold start)", function()
+  it("loads neither the operation table, the workflow helpers nor the core until first used", function()
+    local out, ok = helpers.run_lua([[
+      local humanitec = require "humanitec"
+      local function loaded(name) return package.loaded[name] ~= nil and "yes" or "no" end
+      io.write(loaded("humanitec.operations"), " ", loaded("humanitec.workflows"), " ", loaded("humanitec.core"), "\n")
+      local client = humanitec.new { token = "t", url = "http://127.0.0.1:9", retries = false }
+      assert(client:get("/orgs") == nil)
+      io.write(loaded("humanitec.operations"), " ", loaded("humanitec.workflows"), " ", loaded("humanitec.core"), "\n")
+      assert(type(client.deploy) == "function" and type(client.list_applications) == "function")
+      io.write(loaded("humanitec.operations"), " ", loaded("humanitec.workflows"), "\n")
+    ]])
+    assert.is_true(ok, out)
+    assert.equals("no no no\nno no yes\nyes yes\n", out)
+  end)
+end)

@@ -10,7 +10,6 @@
 -- if err then error(tostring(err)) end
 -- local app = assert(client:get("/orgs/acme/apps/" .. humanitec.escape(apps[1].id)))
 -- ```
-local calls = require "humanitec.calls"
 local config = require "humanitec.config"
 local errors = require "humanitec.errors"
 local json = require "humanitec.json"
@@ -18,6 +17,15 @@ local pipeline = require "humanitec.pipeline"
 local retry = require "humanitec.retry"
 
 local M = {}
+
+-- humanitec.calls (and with it the operation table) loads on first use, not with the client: a stand-in whose
+-- first lookup requires it and then delegates to it. Its functions are the module's own, called directly, so
+-- the levels they raise at are unchanged.
+local calls = setmetatable({}, { __index = function(self, key)
+  local module = require "humanitec.calls"
+  setmetatable(self, { __index = module })
+  return module[key]
+end })
 
 M.VERSION = "0.2.0"
 
@@ -49,10 +57,20 @@ end
 
 local operation_methods = setmetatable({}, { __mode = "v" })
 
--- Client methods first (a plain table lookup); any other name that is an operation's becomes that operation's
--- method.
+local workflows -- humanitec.workflows, loaded when a name missing from Client is first looked up
+
+-- Client methods first (a plain table lookup); then the workflow helpers (deploy, promote, set_values, ...),
+-- kept as Client methods once found; any other name that is an operation's becomes that operation's method.
 setmetatable(Client, { __index = function(_, key)
   if type(key) ~= "string" then return nil end
+  if key:byte(1) ~= 95 then -- "_": the client's own fields, never a helper
+    workflows = workflows or require "humanitec.workflows"
+    local helper = workflows[key]
+    if helper ~= nil then
+      Client[key] = helper
+      return helper
+    end
+  end
   local method = operation_methods[key]
   if method == nil then
     local op = calls.find(key)
@@ -131,7 +149,7 @@ function Client:call(name, params)
 end
 
 -- client:each and client:all walk the pages on top of the pipeline above.
-require("humanitec.paginate").install(Client)
+require("humanitec.paginate").install(Client, calls)
 
 function Client:_redact(text)
   local session = self._session
@@ -186,11 +204,6 @@ Client.put = verb_with_body("PUT", "put")
 --- PATCH a JSON body: `client:patch(path, body, opts)`.
 ---@type humanitec.VerbWithBody
 Client.patch = verb_with_body("PATCH", "patch")
-
--- The workflow helpers (deploy, promote, set_values, run_pipeline, ...) are client methods too.
-for name, helper in pairs(require "humanitec.workflows") do
-  Client[name] = helper
-end
 
 -- client:start, batch, await, run and the adapters' hooks share the request pipeline above.
 local async_internal = {

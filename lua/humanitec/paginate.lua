@@ -4,12 +4,13 @@
 --- next link that cannot be followed (off the API, a fragment, white space, the API's root, one seen before)
 --- and a server that never stops handing out links (past `max_pages`) end the walk with an error of kind
 --- "pagination", never a raise.
-local calls = require "humanitec.calls"
 local errors = require "humanitec.errors"
 local json = require "humanitec.json"
 local vocabulary = require "humanitec.vocabulary"
 
 local M = {}
+
+local calls -- humanitec.calls, or the client's stand-in that loads it on first use; given to M.install
 
 --- How many pages each and all read at most unless told otherwise.
 M.DEFAULT_MAX_PAGES = 10000
@@ -213,7 +214,9 @@ end
 
 --- Installs each and all on the client class.
 ---@param Client table
-function M.install(Client)
+---@param calls_module table humanitec.calls
+function M.install(Client, calls_module)
+  calls = calls_module
   --- Iterates over the items of every page of a paginated operation, following the Link header's rel="next"
   --- until there is none (an empty page is not the end). On a failure the loop gets `false, err` once and
   --- then stops: `for item, err in client:each(...) do if not item then ... end end`. Options: `pages = true`
