@@ -24,6 +24,33 @@ local function escape_token(key)
 end
 M.escape_token = escape_token
 
+-- Whether s is a core-schema float: [-+]? (digits [. digits*] | . digits) ([eE] [-+]? digits)?.
+-- One forward pass over the bytes (Lua patterns with two adjacent optional digit runs backtrack
+-- quadratically on a long digit run that ends in something else).
+local function is_decimal(s)
+  local i, n = 1, #s
+  local c = s:byte(i)
+  if c == 43 or c == 45 then i = i + 1 end
+  local int_digits, frac_digits = 0, 0
+  c = s:byte(i)
+  while c and c >= 48 and c <= 57 do int_digits, i = int_digits + 1, i + 1; c = s:byte(i) end
+  if c == 46 then
+    i = i + 1
+    c = s:byte(i)
+    while c and c >= 48 and c <= 57 do frac_digits, i = frac_digits + 1, i + 1; c = s:byte(i) end
+  end
+  if int_digits == 0 and frac_digits == 0 then return false end
+  if c == 69 or c == 101 then
+    i = i + 1
+    c = s:byte(i)
+    if c == 43 or c == 45 then i = i + 1; c = s:byte(i) end
+    local exp_digits = 0
+    while c and c >= 48 and c <= 57 do exp_digits, i = exp_digits + 1, i + 1; c = s:byte(i) end
+    if exp_digits == 0 then return false end
+  end
+  return i > n
+end
+
 -- The value of a plain (unquoted, untagged) scalar under the core schema.
 local function resolve_plain(s)
   if s == "" or s == "~" or s == "null" or s == "Null" or s == "NULL" then return json.null end
@@ -35,10 +62,7 @@ local function resolve_plain(s)
   if s:match("^[-+]?%d+$") then return tonumber(s) end
   if s:match("^0o[0-7]+$") then return tonumber(s:sub(3), 8) end
   if s:match("^0x%x+$") then return tonumber(s:sub(3), 16) end
-  if s:match("^[-+]?%.%d+$") or s:match("^[-+]?%d+%.?%d*$") or s:match("^[-+]?%.%d+[eE][-+]?%d+$")
-    or s:match("^[-+]?%d+%.?%d*[eE][-+]?%d+$") then
-    return tonumber(s) + 0.0
-  end
+  if is_decimal(s) then return tonumber(s) + 0.0 end
   if s == ".inf" or s == ".Inf" or s == ".INF" or s == "+.inf" or s == "+.Inf" or s == "+.INF" then
     return math.huge
   end
