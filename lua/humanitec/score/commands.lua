@@ -158,9 +158,19 @@ local function print_failure(e, err)
   return code
 end
 
+local DEFAULT_EXTENSIONS, DEFAULT_OVERRIDES = "./humanitec.score.yaml", "./overrides.score.yaml"
+
+local function readable(path)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  f:close()
+  return true
+end
+
 --- `score deploy -f FILE...`: translates the files into one delta and deploys it (`dry_run`: writes the delta
---- to `out` and sends nothing). Progress lines go to `err` while waiting; the deployment goes to `out`. A
---- failed deployment lists its errors (code: summary: message) on `err` and returns 1.
+--- to `out` and sends nothing). Without `extensions` or `overrides`, ./humanitec.score.yaml and
+--- ./overrides.score.yaml are used when they exist, as humctl does. Progress lines go to `err` while waiting;
+--- the deployment goes to `out`. A failed deployment lists its errors (code: summary: message) on `err` and returns 1.
 ---@param client table|nil a humanitec client (not needed for a dry run)
 ---@param opts table
 ---@return integer status
@@ -190,9 +200,13 @@ function M.deploy(client, opts, out, err)
     end
     docs[i] = doc
   end
+  -- As humctl and score-humanitec do: without the option, the file of that name in the working directory.
+  local extensions, overrides = opts.extensions, opts.overrides
+  if extensions == nil and readable(DEFAULT_EXTENSIONS) then extensions = DEFAULT_EXTENSIONS end
+  if overrides == nil and readable(DEFAULT_OVERRIDES) then overrides = DEFAULT_OVERRIDES end
   local where = tostring(opts.app) .. "/" .. tostring(opts.env)
   local result, derr = score.deploy(client or {}, {
-    docs = docs, appId = opts.app, envId = opts.env, extensions = opts.extensions, overrides = opts.overrides,
+    docs = docs, appId = opts.app, envId = opts.env, extensions = extensions, overrides = overrides,
     image = opts.image, properties = opts.property or opts.properties, message = opts.message, mode = opts.mode,
     dry_run = opts.dry_run, remove = opts.remove, wait = opts.wait == true, timeout = opts.timeout,
     on_progress = function(status, d)
