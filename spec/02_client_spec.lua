@@ -387,18 +387,26 @@ describe("humanitec client", function()
 end)
 
 describe("require \"humanitec\" (cold start)", function()
-  it("loads neither the operation table, the workflow helpers nor the core until first used", function()
+  it("loads neither the operations, the workflow helpers, the concurrent methods nor the core until used", function()
     local out, ok = helpers.run_lua([[
       local humanitec = require "humanitec"
-      local function loaded(name) return package.loaded[name] ~= nil and "yes" or "no" end
-      io.write(loaded("humanitec.operations"), " ", loaded("humanitec.workflows"), " ", loaded("humanitec.core"), "\n")
+      local function loaded()
+        local words = {}
+        for _, name in ipairs { "operations", "workflows", "core", "async" } do
+          words[#words + 1] = package.loaded["humanitec." .. name] ~= nil and "yes" or "no"
+        end
+        io.write(table.concat(words, " "), "\n")
+      end
+      loaded()
       local client = humanitec.new { token = "t", url = "http://127.0.0.1:9", retries = false }
       assert(client:get("/orgs") == nil)
-      io.write(loaded("humanitec.operations"), " ", loaded("humanitec.workflows"), " ", loaded("humanitec.core"), "\n")
+      loaded()
       assert(type(client.deploy) == "function" and type(client.list_applications) == "function")
-      io.write(loaded("humanitec.operations"), " ", loaded("humanitec.workflows"), "\n")
+      assert(type(client.batch) == "function")
+      loaded()
+      client:close()
     ]])
     assert.is_true(ok, out)
-    assert.equals("no no no\nno no yes\nyes yes\n", out)
+    assert.equals("no no no no\nno no yes no\nyes yes yes yes\n", out)
   end)
 end)

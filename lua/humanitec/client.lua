@@ -58,11 +58,18 @@ end
 local operation_methods = setmetatable({}, { __mode = "v" })
 
 local workflows -- humanitec.workflows, loaded when a name missing from Client is first looked up
+local install_async -- below: installs humanitec.async's methods once; true when it just did
 
--- Client methods first (a plain table lookup); then the workflow helpers (deploy, promote, set_values, ...),
--- kept as Client methods once found; any other name that is an operation's becomes that operation's method.
+-- Client methods first (a plain table lookup); then the concurrent ones (start, batch, await, run and the
+-- adapters' hooks), installed the first time a name is missing; then the workflow helpers (deploy, promote,
+-- set_values, ...), kept as Client methods once found; any other name that is an operation's becomes that
+-- operation's method.
 setmetatable(Client, { __index = function(_, key)
   if type(key) ~= "string" then return nil end
+  if install_async() then
+    local method = rawget(Client, key)
+    if method ~= nil then return method end
+  end
   if key:byte(1) ~= 95 then -- "_": the client's own fields, never a helper
     workflows = workflows or require "humanitec.workflows"
     local helper = workflows[key]
@@ -205,12 +212,17 @@ Client.put = verb_with_body("PUT", "put")
 ---@type humanitec.VerbWithBody
 Client.patch = verb_with_body("PATCH", "patch")
 
--- client:start, batch, await, run and the adapters' hooks share the request pipeline above.
+-- client:start, batch, await, run and the adapters' hooks share the request pipeline above. humanitec.async
+-- loads when one of them is first looked up (a blocking script never needs it).
 local async_internal = {
   prepare = prepare, new_call = pipeline.new_call, attempt_timeout = pipeline.attempt_timeout,
   report_trace = pipeline.report_trace, next_wait = pipeline.next_wait, settle = pipeline.settle, calls = calls,
 }
-require("humanitec.async").install(Client, async_internal)
+function install_async()
+  if async_internal.abort_all then return false end
+  require("humanitec.async").install(Client, async_internal)
+  return true
+end
 
 --- Closes the client's connections. Requests still in flight end with an error of kind "aborted"; later
 --- requests raise. Safe to call twice; also runs on `<close>`.
@@ -218,7 +230,7 @@ function Client:close()
   if not self._closed then
     self._closed = true
     if self._loop then self._loop.detach() end
-    async_internal.abort_all(self)
+    if async_internal.abort_all then async_internal.abort_all(self) end -- nothing to abort before async loads
     self._session:close()
   end
 end
