@@ -1,7 +1,7 @@
 --- Converts a Score workload into Deployment Set content, as `convertScoreToSet` and workload artefact versions
 -- do, with the SDK's own translation (humanitec.score, documented field by field in docs/score.md): what the
--- simulator answers and what `score.to_delta` builds are the same module by construction, and
--- spec/score_convert_spec.lua checks it over HTTP for the whole corpus.
+-- simulator answers and what `score.to_delta` builds are the same module by construction, so
+-- spec/score_convert_spec.lua checks its answers against the reviewed golden deltas instead.
 --
 --   { modules = { <metadata.name> = { profile, spec, externals?, deploy? } },
 --     shared = { <id> = { type, class, params? } } }
