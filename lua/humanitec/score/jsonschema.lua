@@ -237,7 +237,7 @@ local FORMATS = {
     return scheme ~= nil and not rest:find("[%s<>\"{}|\\^`]")
   end,
   regex = function(s)
-    return (pcall(regex.compile, s))
+    return (regex.check(s)) -- syntax only, as Ajv: a pattern the matcher refuses may still be a regex
   end,
 }
 

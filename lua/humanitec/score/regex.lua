@@ -9,7 +9,8 @@
 --- `(?<name>...)`; alternation `|`; the quantifiers `* + ? {n} {n,} {n,m}`, greedy or lazy (the same thing to
 --- a yes/no match); the assertions `^ $ \b \B`. Refused with an error naming the construct: lookaround and
 --- backreferences (neither can be matched in linear time by an automaton), and a pattern whose counted
---- repetitions expand beyond `MAX_PROGRAM` instructions.
+--- repetitions expand beyond `MAX_PROGRAM` instructions. check() tells ECMA syntax only (JSON Schema's
+--- `format: regex`), and accepts those.
 local M = {}
 
 local MAX_PROGRAM = 50000 -- instructions: `{0,61}` costs about 2 x 61 x its operand
@@ -90,9 +91,26 @@ end
 
 local SYNTAX = "^$\\.*+?()[]{}|/"
 
-local function parse(pattern)
+-- A group name (an ECMA identifier: ASCII letters, `$`, `_`, digits after the first, or any non-ASCII code
+-- point) as a key; raises through `fail` when it is not one.
+local function group_name(cps, from, to, fail)
+  local key = {}
+  for i = from, to do
+    local c = cps[i]
+    local ok = c >= 128 or c == 36 or c == 95 or (c >= 65 and c <= 90) or (c >= 97 and c <= 122)
+      or (i > from and c >= 48 and c <= 57)
+    if not ok then fail("a group name must be an identifier") end
+    key[#key + 1] = c
+  end
+  return table.concat(key, ",")
+end
+
+-- With `syntax_only`, also accepts what ECMA's syntax allows but the matcher cannot run (lookaround,
+-- backreferences): the tree is then only good for telling valid from invalid.
+local function parse(pattern, syntax_only)
   local cps, n = code_points(pattern)
   local pos = 1
+  local groups, names, refs, named_refs = 0, {}, {}, {} -- capturing groups, and references to check at the end
 
   local function fail(msg)
     error(("invalid or unsupported regular expression /%s/ at offset %d: %s"):format(pattern, pos - 1, msg), 0)
@@ -155,10 +173,30 @@ local function parse(pattern)
       pos = pos + 1
       return nil, l % 32
     end
-    if e:match("%d") then fail("backreferences are not supported") end
+    if e:match("%d") then
+      if not syntax_only then fail("backreferences are not supported") end
+      if in_class then fail("a backreference cannot be in a class (and the u flag forbids octal escapes)") end
+      local v = c - 48
+      while peek() and peek() >= 48 and peek() <= 57 do
+        v = v * 10 + (peek() - 48)
+        pos = pos + 1
+      end
+      refs[#refs + 1] = { v, pos }
+      return {}, nil -- matches nothing that a syntax check cares about
+    end
     if e == "b" and in_class then return nil, 8 end
     if e == "-" and in_class then return nil, 45 end
-    if e == "k" then fail("named backreferences are not supported") end
+    if e == "k" then
+      if not syntax_only then fail("named backreferences are not supported") end
+      if in_class or peek() ~= 60 then fail("expected \\k<name>") end
+      local from = pos + 1
+      pos = from
+      while peek() and peek() ~= 62 do pos = pos + 1 end
+      if not peek() or pos == from then fail("unterminated backreference name") end
+      named_refs[#named_refs + 1] = { group_name(cps, from, pos - 1, fail), pos }
+      pos = pos + 1
+      return {}, nil
+    end
     if e == "p" or e == "P" then fail("Unicode property escapes are not supported") end
     if c < 128 and SYNTAX:find(e, 1, true) then return nil, c end
     fail("unknown escape '\\" .. e .. "' (the u flag forbids identity escapes)")
@@ -238,12 +276,25 @@ local function parse(pattern)
           pos = pos + 2
         elseif k == 60 and peek(2) ~= 61 and peek(2) ~= 33 then -- (?<name>
           pos = pos + 2
+          local from = pos
           while peek() and peek() ~= 62 do pos = pos + 1 end
-          if not peek() then fail("unterminated group name") end
+          if not peek() or pos == from then fail("unterminated group name") end
+          local name = group_name(cps, from, pos - 1, fail)
+          if names[name] then fail("duplicate group name") end
+          names[name] = true
+          groups = groups + 1
           pos = pos + 1
+        elseif syntax_only and (k == 61 or k == 33 or (k == 60 and (peek(2) == 61 or peek(2) == 33))) then
+          pos = pos + (k == 60 and 3 or 2) -- (?= (?! (?<= (?<!
+          alternation()
+          if peek() ~= 41 then fail("missing ')'") end
+          pos = pos + 1
+          return { "assert", "look" } -- the u flag forbids repeating one, as any assertion
         else
           fail("lookaround assertions are not supported")
         end
+      else
+        groups = groups + 1
       end
       local node = alternation()
       if peek() ~= 41 then fail("missing ')'") end
@@ -319,6 +370,12 @@ local function parse(pattern)
 
   local tree = alternation()
   if pos <= n then fail("unmatched ')'") end
+  for _, ref in ipairs(refs) do
+    if ref[1] > groups then pos = ref[2]; fail("backreference \\" .. ref[1] .. " names no group") end
+  end
+  for _, ref in ipairs(named_refs) do
+    if not names[ref[1]] then pos = ref[2]; fail("a named backreference names no group") end
+  end
   return tree
 end
 
@@ -505,6 +562,21 @@ function Regex:test(s)
     current = nextlist
   end
   return false
+end
+
+--- Whether `pattern` is an ECMAScript regular expression under the u flag (as Ajv's `format: regex` asks
+--- `new RegExp(pattern, "u")`): syntax only, so lookaround, backreferences and large counted repetitions,
+--- which compile() refuses, are accepted. Linear in the pattern.
+---@param pattern string
+---@return boolean ok
+---@return string? err why not
+function M.check(pattern)
+  if type(pattern) ~= "string" then
+    error("bad argument #1 to 'check' (string expected, got " .. type(pattern) .. ")", 2)
+  end
+  local ok, err = pcall(parse, pattern, true)
+  if ok then return true end
+  return false, err
 end
 
 --- Compiles an ECMAScript pattern. Raises with a message naming the construct when it is not supported.
