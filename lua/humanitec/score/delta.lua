@@ -147,8 +147,9 @@ function Context:substitute(s, path)
   return table.concat(out)
 end
 
--- For `noExpand` files: placeholders are kept as text, written `$\{...}` so that Humanitec leaves them alone
--- (as score-humanitec writes them); `$$` stays `$$`.
+-- For `noExpand` files: placeholders are kept as text, written `$\{...}` so that Humanitec leaves them alone;
+-- `$$` stays `$$`. This escape is this project's choice (docs/score.md, "noExpand"), not score-humanitec's:
+-- its convert.go has no such rewriting.
 local function escape_placeholders(s)
   return (s:gsub("%${", "$\\{"))
 end
