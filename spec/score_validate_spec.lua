@@ -227,6 +227,32 @@ describe("humanitec.score.load", function()
     assert.equals(-2.5e-3, doc.f)
   end)
 
+  it("decodes malformed UTF-8 one way for patterns, lengths and binaryContent", function()
+    -- a lone continuation byte, an overlong NUL, a surrogate, above U+10FFFF, a truncated sequence
+    local malformed = { "\128", "\224\128\128", "\237\160\128", "\244\144\128\128", "a\226\130" }
+    local widths = { 1, 3, 3, 4, 3 }
+    for i, s in ipairs(malformed) do
+      local _, n, ok = regex.code_points(s)
+      assert.equals(widths[i], n, "case " .. i)
+      assert.is_false(ok)
+      assert.equals(n, regex.utf8_len(s))
+      assert.is_false(regex.is_utf8(s))
+      -- the validator's length and the pattern's code points agree
+      local v = jsonschema.compile({ maxLength = n, minLength = n, pattern = "^.{" .. n .. "}$" })
+      assert.is_true(v:validate(s), "case " .. i)
+      assert.is_false(v:validate(s .. "x") == true, "case " .. i)
+      -- and a file's binaryContent made of these bytes is refused
+      local b64 = require("basexx").to_base64(s)
+      local _, err = score.to_delta(assert(score.load("apiVersion: score.dev/v1b1\nmetadata: {name: u1}\n"
+        .. "containers:\n  c1:\n    image: x\n    files:\n      /f: {binaryContent: '" .. b64 .. "'}\n")))
+      assert.matches("not UTF-8 text", err and err.message, 1, true)
+    end
+    local _, n, ok = regex.code_points("h\195\169\240\159\152\128")
+    assert.equals(3, n)
+    assert.is_true(ok)
+    assert.is_true(regex.is_utf8("h\195\169\240\159\152\128"))
+  end)
+
   it("follows anchors, aliases and merge keys", function()
     local doc = assert(score.load(CORPUS .. "/anchors.yaml"))
     assert.same({ memory = "256Mi", cpu = "250m" }, doc.containers.one.resources.limits)

@@ -4,6 +4,7 @@
 --- A placeholder that names nothing is an error that says where it is, never passed through.
 local json = require "humanitec.json"
 local shape = require "humanitec.score.shape"
+local is_utf8 = require("humanitec.score.regex").is_utf8
 
 local M = {}
 
@@ -186,21 +187,6 @@ local function read_source(base_dir, source, path)
   return text
 end
 
-local function is_utf8(s)
-  local i, n = 1, #s
-  while i <= n do
-    local c = s:byte(i)
-    local need = c < 0x80 and 0 or (c >= 0xC2 and c <= 0xDF) and 1 or (c >= 0xE0 and c <= 0xEF) and 2
-      or (c >= 0xF0 and c <= 0xF4) and 3 or nil
-    if not need then return false end
-    for k = 1, need do
-      local b = s:byte(i + k)
-      if not b or b < 0x80 or b > 0xBF then return false end
-    end
-    i = i + need + 1
-  end
-  return true
-end
 
 -- basexx, from the interpreter's path, or from Debian's Lua 5.3 or 5.1 folder: Debian installs lua-basexx for
 -- those only, and the module is plain Lua that Lua 5.4 runs as well.

@@ -125,14 +125,7 @@ local function show_list(list)
 end
 
 -- Length in code points, as JSON Schema (and Ajv) count it.
-local function utf8_len(s)
-  local n = 0
-  for i = 1, #s do
-    local b = s:byte(i)
-    if b < 0x80 or b >= 0xC0 then n = n + 1 end
-  end
-  return n
-end
+local utf8_len = regex.utf8_len
 
 -- ---- formats (linear checks, no backtracking patterns) ----------------------------------------------------
 

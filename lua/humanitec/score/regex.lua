@@ -17,31 +17,75 @@ local MAX_PROGRAM = 50000 -- instructions: `{0,61}` costs about 2 x 61 x its ope
 
 -- ---- code points ----------------------------------------------------------------------------------------
 
--- Decodes UTF-8 into an array of code points. A byte that does not start a valid sequence stands for itself,
--- so every string has a decoding and the scan stays linear.
+-- The one UTF-8 decoder of humanitec.score (regex subjects, `minLength`/`maxLength`, a file's binaryContent).
+-- Well-formed sequences are Unicode's (table 3-7): no overlong forms, no surrogates, nothing above U+10FFFF.
+-- A byte that does not start a well-formed sequence stands for itself, one code point, and the scan goes on
+-- at the next byte: every string has a decoding, and the scan stays linear.
+
+-- The length of the well-formed sequence at i (1 to 4), or nil; and its code point.
+local function sequence_at(s, i)
+  local c = s:byte(i)
+  if c < 0x80 then return 1, c end
+  local need, lo, hi, v
+  if c >= 0xC2 and c <= 0xDF then need, lo, hi, v = 1, 0x80, 0xBF, c - 0xC0
+  elseif c == 0xE0 then need, lo, hi, v = 2, 0xA0, 0xBF, 0
+  elseif c == 0xED then need, lo, hi, v = 2, 0x80, 0x9F, 0xD
+  elseif c >= 0xE1 and c <= 0xEF then need, lo, hi, v = 2, 0x80, 0xBF, c - 0xE0
+  elseif c == 0xF0 then need, lo, hi, v = 3, 0x90, 0xBF, 0
+  elseif c == 0xF4 then need, lo, hi, v = 3, 0x80, 0x8F, 4
+  elseif c >= 0xF1 and c <= 0xF3 then need, lo, hi, v = 3, 0x80, 0xBF, c - 0xF0
+  else return nil end
+  for k = 1, need do
+    local b = s:byte(i + k)
+    if not b or b < (k == 1 and lo or 0x80) or b > (k == 1 and hi or 0xBF) then return nil end
+    v = v * 64 + b % 64
+  end
+  return need + 1, v
+end
+
+--- Decodes UTF-8 into an array of code points; returns it, its length, and whether all of `s` was
+--- well-formed (a malformed byte stands for itself).
+---@param s string
+---@return integer[] cps
+---@return integer n
+---@return boolean well_formed
 local function code_points(s)
-  local out, n, i, len = {}, 0, 1, #s
+  local out, n, i, len, ok = {}, 0, 1, #s, true
   while i <= len do
-    local c = s:byte(i)
-    local cp, size = c, 1
-    if c >= 0xC2 and c <= 0xF4 then
-      local need = c >= 0xF0 and 3 or c >= 0xE0 and 2 or 1
-      local v = c % (need == 3 and 8 or need == 2 and 16 or 32)
-      local ok = i + need <= len
-      for k = 1, need do
-        local b = ok and s:byte(i + k)
-        if not b or b < 0x80 or b > 0xBF then ok = false; break end
-        v = v * 64 + b % 64
-      end
-      if ok then cp, size = v, need + 1 end
-    end
+    local size, cp = sequence_at(s, i)
+    if not size then size, cp, ok = 1, s:byte(i), false end
     n = n + 1
     out[n] = cp
     i = i + size
   end
-  return out, n
+  return out, n, ok
 end
 M.code_points = code_points
+
+--- The number of code points in `s`, as code_points() decodes it (JSON Schema's string length).
+---@param s string
+---@return integer
+function M.utf8_len(s)
+  local n, i, len = 0, 1, #s
+  while i <= len do
+    i = i + (sequence_at(s, i) or 1)
+    n = n + 1
+  end
+  return n
+end
+
+--- Whether `s` is well-formed UTF-8.
+---@param s string
+---@return boolean
+function M.is_utf8(s)
+  local i, len = 1, #s
+  while i <= len do
+    local size = sequence_at(s, i)
+    if not size then return false end
+    i = i + size
+  end
+  return true
+end
 
 -- ---- character sets: sorted lists of inclusive ranges {lo, hi, lo, hi, ...} ------------------------------
 
