@@ -92,6 +92,17 @@ describe("humanitec score", function()
     assert(ok, err)
   end)
 
+  it("decodes binaryContent from the executable with no Lua paths set (basexx found by bin/humanitec)", function()
+    local root = helpers.capture("pwd"):match("^(.-)%s*$")
+    local file = helpers.temp_file(SCORE .. "    files:\n      /etc/hello: {binaryContent: aGVsbG8=}\n")
+    local out, status = helpers.capture("cd /tmp && env -u LUA_PATH -u LUA_CPATH HUMCTL_CONFIG=/dev/null "
+      .. helpers.LUA .. " " .. helpers.shell_quote(root .. "/bin/humanitec") .. " score deploy --dry-run -o json"
+      .. " --image x:1 -f " .. helpers.shell_quote(file) .. " 2>&1")
+    os.remove(file)
+    assert.equals(0, status, out)
+    assert.equals("hello", json.decode(out).modules.add.web.spec.containers.main.files["/etc/hello"].value)
+  end)
+
   it("lists the resource types with the configured client", function()
     local code, out, err = run("score available-resource-types")
     assert.equals(0, code, err)

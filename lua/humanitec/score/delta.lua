@@ -187,22 +187,11 @@ local function read_source(base_dir, source, path)
   return text
 end
 
-
--- basexx, from the interpreter's path, or from Debian's Lua 5.3 or 5.1 folder: Debian installs lua-basexx for
--- those only, and the module is plain Lua that Lua 5.4 runs as well.
+-- basexx when it is installed: a Score file without binaryContent needs no base64. Debian's lua-basexx is on
+-- the 5.1-5.3 paths only; bin/humanitec (and tools/run-specs) add those for lua5.4.
 local function load_basexx()
   local ok, mod = pcall(require, "basexx")
-  if ok then return mod end
-  for _, version in ipairs({ "5.3", "5.1" }) do
-    local file = "/usr/share/lua/" .. version .. "/basexx.lua"
-    local chunk = loadfile(file)
-    if chunk then
-      mod = chunk()
-      package.loaded.basexx = mod
-      return mod
-    end
-  end
-  return nil
+  return ok and mod or nil
 end
 
 local function decode_base64(text, path)
