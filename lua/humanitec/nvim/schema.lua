@@ -60,19 +60,21 @@ function M.associate(client)
   settings.yaml.schemas = settings.yaml.schemas or {}
   if settings.yaml.schemas[path] then return false end
   settings.yaml.schemas[path] = M.GLOBS
-  client.notify("workspace/didChangeConfiguration", { settings = settings })
+  local params = { settings = settings }
+  -- Neovim 0.11 made notify a method (client.notify(method, params) is deprecated there); before, a function.
+  if vim.fn.has("nvim-0.11") == 1 then
+    client:notify("workspace/didChangeConfiguration", params)
+  else
+    client.notify("workspace/didChangeConfiguration", params)
+  end
   return true
 end
 
-local function clients_of(buf)
-  local get = vim.lsp.get_clients or vim.lsp.get_active_clients
-  local ok, list = pcall(get, { bufnr = buf })
-  if ok and type(list) == "table" then return list end
-  return vim.tbl_values(vim.lsp.buf_get_clients(buf))
-end
+local hooked = false -- vim.lsp.start_client wrapped (Neovim 0.7)
 
---- Watches for yaml-language-server clients: on LspAttach where Neovim has it (0.8 and later), and for a
---- while after a YAML buffer opens on Neovim 0.7, which has not.
+--- Watches for yaml-language-server clients: on LspAttach where Neovim has it (0.8 and later). Neovim 0.7 has
+--- no such event: there every client started from now on gets the association chained to its on_init (however
+--- long the server takes to start), and clients already running get it now.
 function M.watch()
   local group = vim.api.nvim_create_augroup("humanitec_score_schema", { clear = true })
   if vim.fn.exists("##LspAttach") == 1 then
@@ -84,27 +86,25 @@ function M.watch()
     })
     return
   end
-  vim.api.nvim_create_autocmd("FileType", {
-    group = group,
-    pattern = "yaml",
-    callback = function(args)
-      local buf = args.buf
-      local tries = 0
-      local function check()
-        if not vim.api.nvim_buf_is_valid(buf) then return end
-        local found = false
-        for _, client in ipairs(clients_of(buf)) do
-          if NAMES[client.name] then
-            found = true
-            M.associate(client)
-          end
-        end
-        tries = tries + 1
-        if not found and tries < 20 then vim.defer_fn(check, 250) end -- servers start within 5 s or not at all
-      end
-      check()
-    end,
-  })
+  for _, client in ipairs(vim.lsp.get_active_clients()) do
+    M.associate(client)
+  end
+  if hooked then return end
+  hooked = true
+  local start_client = vim.lsp.start_client
+  vim.lsp.start_client = function(config, ...)
+    if type(config) == "table" and NAMES[config.name] then
+      local on_init = config.on_init
+      config = vim.tbl_extend("force", {}, config, {
+        on_init = function(client, result)
+          -- setup{schema = false} after the wrap deletes the group: then nothing is associated.
+          if pcall(vim.api.nvim_get_autocmds, { group = "humanitec_score_schema" }) then M.associate(client) end
+          if on_init then return on_init(client, result) end
+        end,
+      })
+    end
+    return start_client(config, ...)
+  end
 end
 
 return M
