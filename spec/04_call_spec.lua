@@ -108,11 +108,14 @@ end)
 
 describe("pagination edge cases", function()
   -- A transport that answers each request from a script of pages, keyed by the path and query asked for.
-  local function scripted(pages)
+  local function scripted(pages, token)
     local asked = {}
     local transport = {
-      open = function()
+      open = function(_, opts)
+        -- The real core's session masks the token, as a client on libcurl would; this one only lends its redact.
+        local core = require("humanitec.core").session(opts)
         return {
+          redact = function(_, text) return core:redact(text) end,
           request = function(_, _, url)
             local key = url:gsub("^http://api%.invalid", "")
             asked[#asked + 1] = key
@@ -122,13 +125,35 @@ describe("pagination edge cases", function()
             end
             return 200, { ["content-type"] = "application/json", link = page.link }, page.body, {}
           end,
-          close = function() end,
+          close = function() core:close() end,
         }
       end,
     }
-    local c = humanitec.new { transport = transport, token = "t", org = "acme", url = "http://api.invalid" }
+    local c = humanitec.new { transport = transport, token = token or "t", org = "acme", url = "http://api.invalid" }
     return c, asked
   end
+
+  it("masks the token in a next link it will not follow", function()
+    local secret = "s3cr3t-T0KEN-value"
+    for _, link in ipairs { "https://elsewhere.invalid/next?access_token=" .. secret,
+      "http://api.invalid/orgs/acme/audit-logs?access_token=" .. secret .. "#frag",
+      "http://api.invalid/?access_token=" .. secret } do
+      local c = scripted({
+        ["/orgs/acme/audit-logs"] = { body = "[1]", link = "<" .. link .. '>; rel="next"' },
+      }, secret)
+      local items, err = c:all("list_audit_log_entries")
+      assert.is_nil(items)
+      assert.equals("pagination", err.kind, link)
+      assert.is_nil(tostring(err):find(secret, 1, true), tostring(err))
+      assert.is_nil(err.message:find(secret, 1, true), err.message)
+      for item, e in c:each("list_audit_log_entries") do
+        if not item then
+          assert.is_nil(tostring(e):find(secret, 1, true), tostring(e))
+          break
+        end
+      end
+    end
+  end)
 
   it("goes on past an empty page, and takes absolute and relative links", function()
     local c, asked = scripted {

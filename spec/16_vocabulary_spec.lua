@@ -174,6 +174,28 @@ describe("one vocabulary", function()
     client:close()
   end)
 
+  it("deploy with wait_for_running backs off when the deployment listed as running has already ended", function()
+    local t = scripted(function(method, path)
+      if method == "POST" and path:find("/deploys$") then return 409, '{"message":"conflict"}' end
+      if method == "GET" and path:find("/deploys$") then return 200, '[{"id":"d1","status":"in progress"}]' end
+      if method == "GET" and path:find("/deploys/d1$") then return 200, '{"id":"d1","status":"succeeded"}' end
+      return 200, "[]"
+    end)
+    local client = client_on(t)
+    local deployment, err = client:deploy { appId = "web", envId = "dev", set_id = "s1", wait_for_running = true,
+      interval = 1 }
+    assert.is_nil(deployment)
+    assert.equals(409, err.status)
+    assert.matches("conflict %(gave up after 4 tries: the deployment listed as running had already ended", err.message)
+    local posts = 0
+    for _, line in ipairs(t.log) do
+      if line:find("^POST") then posts = posts + 1 end
+    end
+    assert.equals(4, posts)
+    assert.same({ 1, 1.5, 2.25 }, t.sleeps)
+    client:close()
+  end)
+
   it("deploy with wait_for_running gives up when time runs out first", function()
     local t = scripted(function(method, path)
       if method == "POST" and path:find("/deploys$") then return 409, '{"message":"locked"}' end

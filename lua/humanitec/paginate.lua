@@ -172,7 +172,9 @@ local function pager(self, method, path, opts, max_pages, follow)
     local next_path, why = M.link_path(self.url, link, path)
     path = next_path
     if not next_path then
-      return data, nil, response, errors.new { kind = "pagination", method = method, path = plain, message = why }
+      -- The link is the server's text and may carry the token (a ?access_token=...): mask it like any other.
+      return data, nil, response,
+        errors.new { kind = "pagination", method = method, path = plain, message = self:_redact(why) }
     end
     return data, nil, response
   end

@@ -166,8 +166,9 @@ function W:deploy(opts)
     local active, list_err = running_deployment(self, app, env)
     if list_err then return nil, list_err end
     local why
+    local waited = false -- whether a running deployment held us up for at least one interval
     if active then
-      idle = 0
+      local started = now()
       local _, wait_err = self:wait_deployment {
         appId = app, envId = env, deployId = active.id, interval = opts.interval,
         timeout = math.max(deadline - now(), 0),
@@ -175,10 +176,17 @@ function W:deploy(opts)
       -- That one failing is no reason not to deploy this one; running out of time is.
       if wait_err and wait_err.kind ~= "deployment_failed" then return nil, wait_err end
       if now() >= deadline then why = "out of time waiting for the running deployments" end
-    else
+      -- The list said running but the deployment had already ended: the list lags, or the 409 has another
+      -- cause. Either way, POSTing again at once would spin; treat it like a 409 with nothing running.
+      waited = now() - started >= interval
+    end
+    if waited then
+      idle = 0
+    elseif not why then
       idle = idle + 1
       if idle >= MAX_IDLE_CONFLICTS then
-        why = "no deployment was running, so waiting would not help (is the environment locked?)"
+        why = active and "the deployment listed as running had already ended each time"
+          or "no deployment was running, so waiting would not help (is the environment locked?)"
       elseif now() + interval >= deadline then
         why = "out of time, and no deployment was running"
       else
