@@ -5,7 +5,6 @@
 -- must decode; what Prism itself cannot check is named with the reason. Set HUMANITEC_CONTRACT_VERBOSE=1 to
 -- see Prism's complaints about its own responses.
 local humanitec = require "humanitec"
-local json = require "humanitec.json"
 local operations = require "humanitec.operations"
 local cases_mod = require "support.contract.cases"
 local prism_mod = require "support.contract.prism"
@@ -36,8 +35,7 @@ describe("contract with the OpenAPI spec (Prism)", function()
   end
 
   local document = assert(cases_mod.load(SPEC))
-  cases_mod.mockable(document)
-  local mocked = os.tmpname() -- what Prism mocks: the facts, made mockable
+  local mocked = prism_mod.prepare(document) -- what Prism mocks: the facts, made mockable
   local cases, missing, unknown = cases_mod.build(document, operations.operations)
   local total = #cases_mod.spec_operations(document)
   local gen = schema_mod.new(document)
@@ -47,10 +45,6 @@ describe("contract with the OpenAPI spec (Prism)", function()
 
   setup(function()
     local err
-    local mock_text = json.encode(document)
-    local f = assert(io.open(mocked, "wb"))
-    f:write(mock_text)
-    f:close()
     server, err = prism_mod.start(mocked, { wait_seconds = 60 })
     assert(server, err)
     client = humanitec.new {

@@ -2,6 +2,8 @@
 -- OpenAPI document on loopback, and stops it again. Prism runs in a session of its own, so stopping it ends
 -- the whole process group it may have grown (node and anything it forks), and nothing else.
 local helpers = require "support.helpers"
+local json = require "humanitec.json"
+local cases_mod = require "support.contract.cases"
 
 local read_all, shell_quote = helpers.read_file, helpers.shell_quote
 
@@ -26,12 +28,29 @@ function M.installed(bin)
   return exists(bin or M.BIN)
 end
 
---- Starts `prism mock` for `document` on 127.0.0.1 with a port the system picks, and waits (at most
---- `wait_seconds`, default 60) for the line that says where it listens.
+--- Writes `document` (a decoded OpenAPI document, which it changes: see cases.mockable) to a temporary file
+--- Prism starts quickly on: the facts copy lacks info.title, response descriptions and parameter examples,
+--- and without them Prism takes minutes to start instead of seconds. Returns the file's path; the caller
+--- removes it.
+---@param document table
+---@return string path
+function M.prepare(document)
+  cases_mod.mockable(document)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write(json.encode(document))
+  f:close()
+  return path
+end
+
+--- Starts `prism mock` for `document` (or, with `upstream`, `prism proxy` in front of that URL, which checks
+--- every request and response against the document and reports in the `sl-violations` header) on 127.0.0.1
+--- with a port the system picks, and waits (at most `wait_seconds`, default 60) for the line that says where
+--- it listens.
 --- Returns { url = "http://127.0.0.1:PORT", pid = <process group id>, log = <path>, stop = function },
 --- or nil and a message with the end of Prism's output.
----@param document string path of the OpenAPI document
----@param opts? {bin?: string, wait_seconds?: number}
+---@param document string path of the OpenAPI document (M.prepare makes one Prism starts on quickly)
+---@param opts? {bin?: string, wait_seconds?: number, upstream?: string}
 function M.start(document, opts)
   opts = opts or {}
   local bin = opts.bin or M.BIN
@@ -40,8 +59,10 @@ function M.start(document, opts)
   local pidfile = os.tmpname()
   -- The inner shell writes its own pid (setsid makes it the leader of a new process group) and becomes Prism.
   -- The outer shell polls Prism's log, bounded, and prints the URL: the read below returns when it exits.
-  local inner = "echo $$ > " .. shell_quote(pidfile) .. "; exec " .. shell_quote(bin)
-    .. " mock -h 127.0.0.1 -p 0 " .. shell_quote(document)
+  -- With `upstream`, a validating proxy in front of that server instead of a mock.
+  local mode = opts.upstream and (" proxy -h 127.0.0.1 -p 0 " .. shell_quote(document) .. " "
+    .. shell_quote(opts.upstream)) or (" mock -h 127.0.0.1 -p 0 " .. shell_quote(document))
+  local inner = "echo $$ > " .. shell_quote(pidfile) .. "; exec " .. shell_quote(bin) .. mode
   local script = table.concat({
     "setsid sh -c " .. shell_quote(inner) .. " > " .. shell_quote(log) .. " 2>&1 < /dev/null &",
     "child=$!",
