@@ -230,7 +230,9 @@ local FORMATS = {
     return scheme ~= nil and not rest:find("[%s<>\"{}|\\^`]")
   end,
   regex = function(s)
-    return (regex.check(s)) -- syntax only, as Ajv: a pattern the matcher refuses may still be a regex
+    -- syntax only and without the u flag, as ajv-formats (which also refuses a `\Z` after anything but `\`)
+    if s:find("[^\\]\\Z") then return false end
+    return (regex.check(s))
   end,
 }
 

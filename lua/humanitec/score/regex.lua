@@ -150,11 +150,33 @@ local function group_name(cps, from, to, fail)
 end
 
 -- With `syntax_only`, also accepts what ECMA's syntax allows but the matcher cannot run (lookaround,
--- backreferences): the tree is then only good for telling valid from invalid.
-local function parse(pattern, syntax_only)
+-- backreferences): the tree is then only good for telling valid from invalid. `legacy` (with syntax_only)
+-- reads the grammar without the u flag, with Annex B's extensions, as `new RegExp(s)` does: identity
+-- escapes, a `{` `}` or `]` that is no quantifier or class as a literal, `\N` beyond the groups as an octal
+-- escape, a repeated lookahead; `\k` is an identity escape unless the pattern names a group.
+local function parse(pattern, syntax_only, legacy)
   local cps, n = code_points(pattern)
   local pos = 1
   local groups, names, refs, named_refs = 0, {}, {}, {} -- capturing groups, and references to check at the end
+  local has_names = false
+  for i = 1, n - 2 do
+    if cps[i] == 40 and cps[i + 1] == 63 and cps[i + 2] == 60 and cps[i + 3] ~= 61 and cps[i + 3] ~= 33 then
+      has_names = true
+    end
+  end
+  -- Whether a braced quantifier ({n}, {n,}, {n,m}) starts at p.
+  local function brace_quantifier_at(p)
+    if cps[p] ~= 123 then return false end
+    p = p + 1
+    local from = p
+    while cps[p] and cps[p] >= 48 and cps[p] <= 57 do p = p + 1 end
+    if p == from then return false end
+    if cps[p] == 44 then
+      p = p + 1
+      while cps[p] and cps[p] >= 48 and cps[p] <= 57 do p = p + 1 end
+    end
+    return cps[p] == 125
+  end
 
   local function fail(msg)
     error(("invalid or unsupported regular expression /%s/ at offset %d: %s"):format(pattern, pos - 1, msg), 0)
@@ -192,6 +214,31 @@ local function parse(pattern, syntax_only)
     if e == "f" then return nil, 12 end
     if e == "r" then return nil, 13 end
     if e == "0" and not (peek() and peek() >= 48 and peek() <= 57) then return nil, 0 end
+    if legacy then
+      local function hex_follow(count)
+        for k = 0, count - 1 do
+          local h = peek(k)
+          if not (h and h < 128 and ch(h):match("%x")) then return false end
+        end
+        return true
+      end
+      if e == "x" and not hex_follow(2) then return nil, c end
+      if e == "u" then return nil, hex_follow(4) and hex_digits(4) or c end
+      if e == "c" and not (peek() and peek() < 128 and ch(peek()):match("%a")) then
+        if in_class and peek() and (ch(peek() < 128 and peek() or 0):match("[%d_]")) then
+          pos = pos + 1
+          return nil, peek(-1) % 32
+        end
+        pos = pos - 1 -- a literal backslash; the `c` is read next
+        return nil, 92
+      end
+      if e:match("%d") then -- a backreference, or an octal escape when it names no group: valid either way
+        while peek() and peek() >= 48 and peek() <= 57 do pos = pos + 1 end
+        return nil, 0
+      end
+      if e == "k" and not has_names then return nil, c end
+      if e == "p" or e == "P" then return nil, c end
+    end
     if e == "x" then return nil, hex_digits(2) end
     if e == "u" then
       if peek() == 123 then -- \u{...}
@@ -243,6 +290,7 @@ local function parse(pattern, syntax_only)
     end
     if e == "p" or e == "P" then fail("Unicode property escapes are not supported") end
     if c < 128 and SYNTAX:find(e, 1, true) then return nil, c end
+    if legacy and e ~= "k" then return nil, c end -- an identity escape
     fail("unknown escape '\\" .. e .. "' (the u flag forbids identity escapes)")
   end
 
@@ -268,11 +316,14 @@ local function parse(pattern, syntax_only)
       local r, lo = atom()
       if r then
         append_ranges(ranges, r)
-        if peek() == 45 and peek(1) and peek(1) ~= 93 then fail("a class escape cannot start a range") end
+        if not legacy and peek() == 45 and peek(1) and peek(1) ~= 93 then
+          fail("a class escape cannot start a range")
+        end
       elseif peek() == 45 and peek(1) and peek(1) ~= 93 then
         pos = pos + 1
         local r2, hi = atom()
-        if r2 then fail("a class escape cannot end a range") end
+        if r2 and not legacy then fail("a class escape cannot end a range") end
+        if r2 then hi = lo end -- Annex B: no range, the '-' a literal
         if hi < lo then fail("range out of order in character class") end
         ranges[#ranges + 1] = lo
         ranges[#ranges + 1] = hi
@@ -333,7 +384,8 @@ local function parse(pattern, syntax_only)
           alternation()
           if peek() ~= 41 then fail("missing ')'") end
           pos = pos + 1
-          return { "assert", "look" } -- the u flag forbids repeating one, as any assertion
+          -- the u flag forbids repeating one, as any assertion; Annex B allows a repeated lookahead
+          return { "assert", k == 60 and "behind" or "ahead" }
         else
           fail("lookaround assertions are not supported")
         end
@@ -358,8 +410,10 @@ local function parse(pattern, syntax_only)
       return { "set", { ranges = { cp, cp }, negated = false } }
     end
     if c == 42 or c == 43 or c == 63 then fail("nothing to repeat") end
-    if c == 123 then fail("nothing to repeat (a literal '{' must be escaped under the u flag)") end
-    if c == 41 or c == 93 or c == 125 then fail("unmatched '" .. ch(c) .. "'") end
+    if c == 123 and (not legacy or brace_quantifier_at(pos)) then
+      fail("nothing to repeat (a literal '{' must be escaped under the u flag)")
+    end
+    if c == 41 or (not legacy and (c == 93 or c == 125)) then fail("unmatched '" .. ch(c) .. "'") end
     pos = pos + 1
     return { "set", { ranges = { c, c }, negated = false } }
   end
@@ -371,6 +425,8 @@ local function parse(pattern, syntax_only)
     if c == 42 then min, max = 0, nil
     elseif c == 43 then min, max = 1, nil
     elseif c == 63 then min, max = 0, 1
+    elseif c == 123 and legacy and not brace_quantifier_at(pos) then
+      return node -- Annex B: a literal '{', read as the next atom
     elseif c == 123 then
       pos = pos + 1
       min = number()
@@ -388,7 +444,7 @@ local function parse(pattern, syntax_only)
     end
     pos = pos + 1
     if peek() == 63 then pos = pos + 1 end -- lazy: the same language
-    if node[1] == "assert" then fail("an assertion cannot be repeated") end
+    if node[1] == "assert" and not (legacy and node[2] == "ahead") then fail("an assertion cannot be repeated") end
     return { "rep", node, min, max }
   end
 
@@ -608,17 +664,18 @@ function Regex:test(s)
   return false
 end
 
---- Whether `pattern` is an ECMAScript regular expression under the u flag (as Ajv's `format: regex` asks
---- `new RegExp(pattern, "u")`): syntax only, so lookaround, backreferences and large counted repetitions,
---- which compile() refuses, are accepted. Linear in the pattern.
+--- Whether `pattern` is an ECMAScript regular expression: as `new RegExp(pattern)` (Annex B's grammar, what
+--- Ajv's `format: regex` asks), or with `unicode` as `new RegExp(pattern, "u")`. Syntax only, so lookaround,
+--- backreferences and large counted repetitions, which compile() refuses, are accepted. Linear in the pattern.
 ---@param pattern string
+---@param unicode? boolean
 ---@return boolean ok
 ---@return string? err why not
-function M.check(pattern)
+function M.check(pattern, unicode)
   if type(pattern) ~= "string" then
     error("bad argument #1 to 'check' (string expected, got " .. type(pattern) .. ")", 2)
   end
-  local ok, err = pcall(parse, pattern, true)
+  local ok, err = pcall(parse, pattern, true, not unicode)
   if ok then return true end
   return false, err
 end
