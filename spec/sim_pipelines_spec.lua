@@ -77,7 +77,9 @@ for mode in H.modes() do
         -- Each anchor repeats the one before nine times: a 9^5 expansion here, 9^9 with four more lines.
         local lines = { "a0: &a0 [x, x, x, x, x, x, x, x, x]" }
         for i = 1, 5 do
-          lines[#lines + 1] = string.format("a%d: &a%d [%s]", i, i, string.rep("*a" .. (i - 1), 9, ", "))
+          local refs = {}
+          for j = 1, 9 do refs[j] = "*a" .. (i - 1) end -- not string.rep's separator: Lua 5.1 has none
+          lines[#lines + 1] = string.format("a%d: &a%d [%s]", i, i, table.concat(refs, ", "))
         end
         local bomb = table.concat(lines, "\n") .. "\n" .. simple("bomb")
         local status, body = api.post(P, bomb, YAML)
