@@ -95,6 +95,11 @@ describe("one vocabulary", function()
         "bad argument #1 to 'wait_pipeline_run' (unknown option 'pipeline'; did you mean 'pipelineId'?)" },
       { function(c) c:ensure_app { appId = "web", envs = { { id = "dev", typ = "x" } } } end,
         "bad option 'envs' to 'ensure_app' (item 1: unknown key 'typ'; did you mean 'type'?)" },
+      { function(c) c:set_values { appId = "web", values = { PW = { value = "pw", is_secret = true } } } end,
+        "bad value 'PW' to 'set_values' (unknown field 'is_secret'; did you mean 'secret'?)" },
+      { function(c) c:apply_resource_definition { id = "db", type = "postgres", driver_type = "humanitec/echo",
+          criteria = { { env_type = "development" }, { envtype = "production" } } } end,
+        "bad option 'criteria[2]' to 'apply_resource_definition' (unknown field 'envtype'; did you mean 'env_type'?)" },
       { function(c) c:get_application { appid = "web" } end,
         "humanitec: get_application (getApplication): unknown parameter 'appid' (did you mean 'appId'?)" },
       { function(c) c:get("/x", { qurey = {} }) end,
@@ -140,6 +145,8 @@ describe("one vocabulary", function()
       function() client:start("GET", "nope", function() end) end,
       function() client:await("GET", "nope") end,
       function() client:get("/x", { headers = { ["Bad Name"] = "x" } }) end,
+      function() client:set_values { appId = "web", values = { PW = { value = "pw", is_secret = true } } } end,
+      function() client:apply_resource_definition { id = "db", criteria = { { app = "web" } } } end,
     }
     for i, f in ipairs(entries) do
       local message = where(f)
@@ -147,8 +154,31 @@ describe("one vocabulary", function()
     end
     assert.matches(here .. "bad argument to 'post' %(body%.modules%.web%.x: a function cannot be sent as JSON%)",
       where(entries[2]))
+    local helpers_json = {
+      { function() client:deploy { appId = "web", envId = "dev", delta = { modules = { add = { x = print } } } } end,
+        "bad option 'delta' to 'deploy' %(delta%.modules%.add%.x: a function cannot be sent as JSON%)" },
+      { function() client:run_pipeline { appId = "web", pipelineId = "p", inputs = { n = 0 / 0 } } end,
+        "bad option 'inputs' to 'run_pipeline' %(inputs%.n: NaN or infinity cannot be sent as JSON%)" },
+      { function() client:apply_resource_definition { id = "db", type = "postgres", driver_type = "humanitec/echo",
+          driver_inputs = { values = { f = print } } } end,
+        "bad option 'driver_inputs' to 'apply_resource_definition' %(driver_inputs%.values%.f: a function" },
+      { function() client:ensure_app { appId = "web", envs = { { id = "dev", type = print } } } end,
+        "bad option 'envs' to 'ensure_app' %(item 1: 'type' must be a string, got function%)" },
+    }
+    for _, case in ipairs(helpers_json) do
+      assert.matches(here .. case[2], where(case[1]))
+    end
     client:close()
     assert.matches(here .. "attempt to use a closed humanitec client", where(function() client:get("/x") end))
+    for _, f in ipairs {
+      function() client:all("list_applications") end,
+      function() client:each("list_audit_log_entries") end,
+      function() client:deploy { appId = "web", envId = "dev", set_id = "s" } end,
+      function() client:get_values { appId = "web" } end,
+      function() client:ensure_app { appId = "web" } end,
+    } do
+      assert.matches(here .. "attempt to use a closed humanitec client", where(f))
+    end
   end)
 
   it("deploy with wait_for_running gives up on a 409 with nothing running, after a few waits, saying why", function()

@@ -229,6 +229,7 @@ function M.install(Client, calls_module)
   ---@param opts? {pages?: boolean, max_pages?: integer}
   ---@return fun(): (any, humanitec.Error?, humanitec.Response?)
   function Client:each(name, params, opts)
+    if self._closed then error("attempt to use a closed humanitec client", 2) end
     local op = operation("each", name, 2)
     local pages_mode, max_pages = options("each", opts, 2)
     local method, path, ropts = calls.build(op, params, { org = self.org })
@@ -244,6 +245,7 @@ function M.install(Client, calls_module)
   ---@return table? items
   ---@return humanitec.Error? err
   function Client:all(name, params, opts)
+    if self._closed then error("attempt to use a closed humanitec client", 2) end
     local op = operation("all", name, 2)
     local pages_mode, max_pages = options("all", opts, 2)
     if pages_mode then error("bad option 'pages' to 'all' (all returns items; use each for pages)", 2) end

@@ -20,7 +20,7 @@ local check_opts = S.check_opts
 ---@return humanitec.Error? err
 ---@return boolean? created
 function W:ensure_env(opts)
-  check_opts("ensure_env", opts)
+  check_opts(self, "ensure_env", opts)
   local app = opts.appId
   local id = opts.envId
   local env, err = self:get_environment { appId = app, envId = id }
@@ -41,7 +41,7 @@ end
 ---@return humanitec.Error? err
 ---@return table? created
 function W:ensure_app(opts)
-  check_opts("ensure_app", opts)
+  check_opts(self, "ensure_app", opts)
   local id = opts.appId
   local envs = opts.envs
   local specs = {}
@@ -51,10 +51,13 @@ function W:ensure_app(opts)
       error(("bad option 'envs' to 'ensure_app' (item %d: an id or { id = ..., name = ..., type = ... } expected)")
         :format(i), 2)
     end
-    for k in pairs(spec) do
+    for k, v in pairs(spec) do
       if k ~= "id" and k ~= "name" and k ~= "type" then
         error(("bad option 'envs' to 'ensure_app' (item %d: unknown key '%s'%s)"):format(i, tostring(k),
           vocabulary.hint(k, { "id", "name", "type" })), 2)
+      end
+      if type(v) ~= "string" then
+        error(("bad option 'envs' to 'ensure_app' (item %d: '%s' must be a string, got %s)"):format(i, k, type(v)), 2)
       end
     end
     specs[i] = spec

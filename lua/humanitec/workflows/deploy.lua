@@ -66,7 +66,7 @@ local MAX_INTERVAL, BACKOFF, RUNNING = S.MAX_INTERVAL, S.BACKOFF, S.RUNNING
 ---@return table? deployment
 ---@return humanitec.Error? err
 function W:wait_deployment(opts)
-  check_opts("wait_deployment", opts)
+  check_opts(self, "wait_deployment", opts)
   local app = opts.appId
   local env = opts.envId
   local id = opts.deployId
@@ -127,13 +127,14 @@ end
 ---@return table? deployment
 ---@return humanitec.Error? err
 function W:deploy(opts)
-  check_opts("deploy", opts)
+  check_opts(self, "deploy", opts)
   local app = opts.appId
   local env = opts.envId
   local delta = opts.delta
   if (delta == nil) == (opts.set_id == nil) then
     error("bad argument #1 to 'deploy' (give one of 'delta' and 'set_id')", 2)
   end
+  if type(delta) == "table" then S.check_json("deploy", "delta", delta) end
 
   local delta_id = delta
   if type(delta) == "table" then
@@ -222,7 +223,7 @@ end
 ---@return table? deployment
 ---@return humanitec.Error? err
 function W:promote(opts)
-  check_opts("promote", opts)
+  check_opts(self, "promote", opts)
   local app = opts.appId
   local from = opts.from
   local to = opts.to
@@ -244,7 +245,7 @@ end
 ---@return table? environment
 ---@return humanitec.Error? err
 function W:clone_env(opts)
-  check_opts("clone_env", opts)
+  check_opts(self, "clone_env", opts)
   local app = opts.appId
   local from = opts.from
   local id = opts.envId
@@ -262,7 +263,7 @@ end
 ---@return table? deployment
 ---@return humanitec.Error? err
 function W:rollback(opts)
-  check_opts("rollback", opts)
+  check_opts(self, "rollback", opts)
   local app = opts.appId
   local env = opts.envId
   local to = opts.to

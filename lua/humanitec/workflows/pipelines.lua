@@ -51,7 +51,7 @@ end
 ---@return table? run
 ---@return humanitec.Error? err
 function W:wait_pipeline_run(opts)
-  check_opts("wait_pipeline_run", opts)
+  check_opts(self, "wait_pipeline_run", opts)
   local app = opts.appId
   local pipeline = opts.pipelineId
   local id = opts.runId
@@ -77,7 +77,8 @@ end
 ---@return table? run
 ---@return humanitec.Error? err
 function W:run_pipeline(opts)
-  check_opts("run_pipeline", opts)
+  check_opts(self, "run_pipeline", opts)
+  S.check_json("run_pipeline", "inputs", opts.inputs)
   local app = opts.appId
   local pipeline = opts.pipelineId
   local inputs = opts.inputs
@@ -96,7 +97,7 @@ end
 -- Approves or denies the approval requests waiting in a run (or the one named by `approval`). Called as a
 -- tail call, so that argument errors point at the caller of approve or deny.
 local function decide(self, fname, operation, opts)
-  check_opts(fname, opts)
+  check_opts(self, fname, opts)
   local app = opts.appId
   local pipeline = opts.pipelineId
   local run = opts.runId

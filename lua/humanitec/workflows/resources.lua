@@ -5,6 +5,7 @@
 ---   driver_type = "humanitec/echo", driver_inputs = { values = { host = "db.internal" } } })
 --- ```
 local S = require "humanitec.workflows.shared"
+local vocabulary = require "humanitec.vocabulary"
 
 local W = {}
 
@@ -39,6 +40,30 @@ local function criteria_key(c)
   return table.concat(parts, "\0")
 end
 
+-- Checks `def.criteria`: a list of tables holding only CRITERIA_FIELDS (a misspelt key would otherwise widen the
+-- rule silently). Raises at the helper's caller.
+local function check_criteria(criteria)
+  if criteria == nil then return end
+  if type(criteria) ~= "table" then
+    error(("bad option 'criteria' to 'apply_resource_definition' (list of tables expected, got %s)")
+      :format(type(criteria)), 3)
+  end
+  local known = {}
+  for _, name in ipairs(CRITERIA_FIELDS) do known[name] = true end
+  for i, c in ipairs(criteria) do
+    if type(c) ~= "table" then
+      error(("bad option 'criteria[%d]' to 'apply_resource_definition' (table expected, got %s)"):format(i, type(c)),
+        3)
+    end
+    for k in pairs(c) do
+      if not known[k] then
+        error(("bad option 'criteria[%d]' to 'apply_resource_definition' (unknown field '%s'%s)"):format(i,
+          tostring(k), vocabulary.hint(k, CRITERIA_FIELDS)), 3)
+      end
+    end
+  end
+end
+
 --- Makes a resource definition what `def` says: creates it when missing; otherwise updates the fields that
 --- differ and adds or removes matching criteria, and sends nothing that changes anything when nothing
 --- differs. `def` takes the API's fields (`id`, `name`, `type`, `driver_type`, `driver_inputs`, `provision`,
@@ -49,7 +74,10 @@ end
 ---@return table? changes
 ---@return humanitec.Error? err
 function W:apply_resource_definition(def)
-  check_opts("apply_resource_definition", def)
+  check_opts(self, "apply_resource_definition", def)
+  check_criteria(def.criteria)
+  S.check_json("apply_resource_definition", "driver_inputs", def.driver_inputs)
+  S.check_json("apply_resource_definition", "provision", def.provision)
   local id = def.id
   local changes = { created = false, updated = {}, criteria_added = 0, criteria_removed = 0 }
 

@@ -15,10 +15,24 @@ local RUN_OPEN = { queued = true, executing = true, waiting = true, cancelling =
 
 -- ---- argument checks: misuse raises at the helper's caller, naming the option -------------------------------
 
--- Checks a helper's options against the vocabulary; called first thing in each helper's own body.
-local function check_opts(fname, opts)
+-- Checks a helper's options against the vocabulary, and that the client is open; called first thing in each
+-- helper's own body, so misuse raises at the helper's caller rather than deep in a request it makes.
+local function check_opts(self, fname, opts)
+  if rawget(self, "_closed") then
+    error("attempt to use a closed humanitec client", 3)
+  end
   vocabulary.check(fname, opts, 3) -- not a tail call: level 3 is the helper's caller
   return opts
+end
+
+-- Checks that a helper's option `name` can be sent as JSON, naming the field's path from the option
+-- (`delta.modules.add.x: a function cannot be sent as JSON`); raises at the helper's caller.
+local function check_json(fname, name, value)
+  if value == nil then return end
+  local ok, message = pcall(json.encode, value, name)
+  if not ok then
+    error(("bad option '%s' to '%s' (%s)"):format(name, fname, tostring(message)), 3)
+  end
 end
 
 local function is_null(v)
@@ -73,6 +87,7 @@ end
 S.DEFAULT_TIMEOUT, S.DEFAULT_INTERVAL, S.MAX_INTERVAL, S.BACKOFF = DEFAULT_TIMEOUT, DEFAULT_INTERVAL, MAX_INTERVAL,
   BACKOFF
 S.RUNNING, S.RUN_OPEN = RUNNING, RUN_OPEN
+S.check_json = check_json
 S.check_opts, S.is_null, S.clock, S.poll_until, S.watch = check_opts, is_null, clock, poll_until, watch
 
 return S

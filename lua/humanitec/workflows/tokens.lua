@@ -36,7 +36,7 @@ end
 ---@return table? token with `token` (the secret), `id`, `user_id`, `type`, `expires_at`
 ---@return humanitec.Error? err
 function W:create_api_token(opts)
-  check_opts("create_api_token", opts)
+  check_opts(self, "create_api_token", opts)
   local name = opts.service_user
   local id = opts.tokenId
   local user, err = find_service_user(self, name)
@@ -59,7 +59,7 @@ end
 ---@return table[]? tokens
 ---@return humanitec.Error? err
 function W:list_api_tokens(opts)
-  check_opts("list_api_tokens", opts)
+  check_opts(self, "list_api_tokens", opts)
   return self:list_user_tokens { userId = opts.userId }
 end
 
@@ -68,7 +68,7 @@ end
 ---@return true? ok
 ---@return humanitec.Error? err
 function W:revoke_api_token(opts)
-  check_opts("revoke_api_token", opts)
+  check_opts(self, "revoke_api_token", opts)
   local user = opts.userId
   local id = opts.tokenId
   local ok, err = self:delete_user_token { userId = user, tokenId = id }

@@ -5,6 +5,7 @@
 --- local values = assert(client:get_values { appId = "shop", envId = "production" })
 --- ```
 local S = require "humanitec.workflows.shared"
+local vocabulary = require "humanitec.vocabulary"
 
 local W = {}
 
@@ -18,6 +19,10 @@ local function list_values(self, app, env)
   return self:list_app_values { appId = app }
 end
 
+-- The fields a value given as a table may hold: anything else (`is_secret`, say) is a mistake, not ignored.
+local VALUE_FIELDS = { value = true, secret = true, description = true }
+local VALUE_FIELD_NAMES = vocabulary.names(VALUE_FIELDS)
+
 -- What a value in set_values stands for: { value, is_secret, description }.
 local function value_spec(key, v)
   local kind = type(v)
@@ -25,6 +30,12 @@ local function value_spec(key, v)
     return { value = tostring(v), is_secret = false }
   end
   if kind == "table" then
+    for k in pairs(v) do
+      if not VALUE_FIELDS[k] then
+        error(("bad value '%s' to 'set_values' (unknown field '%s'%s)"):format(key, tostring(k),
+          vocabulary.hint(k, VALUE_FIELD_NAMES)), 3)
+      end
+    end
     local secret = v.secret
     if secret ~= nil then
       if type(secret) ~= "string" then
@@ -47,7 +58,7 @@ end
 ---@return table? changes
 ---@return humanitec.Error? err
 function W:set_values(opts)
-  check_opts("set_values", opts)
+  check_opts(self, "set_values", opts)
   local app = opts.appId
   local env = opts.envId
   local values = opts.values
@@ -104,7 +115,7 @@ end
 ---@return table<string, string|table>? values
 ---@return humanitec.Error? err
 function W:get_values(opts)
-  check_opts("get_values", opts)
+  check_opts(self, "get_values", opts)
   local app = opts.appId
   local env = opts.envId
   local list, err = list_values(self, app, env)
