@@ -102,9 +102,10 @@ function perform(self, method, path, opts, fname)
   return data, err, response
 end
 
---- Sends one request. `path` is relative to the client's URL and starts with "/"; a query in it is kept, and
---- `opts.query` is added to it. Failures worth another try are retried as the client's (or this call's)
---- `retries` policy says; `err.attempts` tells how many were made.
+--- Sends one request. `path` is relative to the client's URL and starts with "/"; a query in it is kept (less
+--- the parameters `opts.query` names, which replace them), and `opts.query` is added to it. Failures worth
+--- another try are retried as the client's (or this call's) `retries` policy says; `err.attempts` tells how
+--- many were made.
 ---
 --- Success returns `data, nil, response`; failure `nil, err`. So `local data, err = ...; if err then` and
 --- `assert(client:request(...))` both work, and a JSON `false` or `null` body is told apart by `err`.

@@ -225,9 +225,16 @@ local function prepare(self, method, path, opts, fname, level)
     local ok
     ok, query = pcall(url_codec.query, opts.query)
     if not ok then error(query, level) end
-    -- A path that has a query of its own keeps it; the options' parameters follow it.
+    -- A path that has a query of its own keeps it, less the parameters opts.query names (those it replaces,
+    -- so no key is sent twice); the options' parameters follow it.
     if query ~= "" and path:find("?", 1, true) then
-      query = (path:sub(-1) == "?" or path:sub(-1) == "&") and query:sub(2) or "&" .. query:sub(2)
+      local base, own = path:match("^([^?]*)%?(.*)$")
+      local kept = {}
+      for part in own:gmatch("[^&]+") do
+        if opts.query[url_codec.unescape(part:match("^[^=]*"))] == nil then kept[#kept + 1] = part end
+      end
+      path = #kept > 0 and base .. "?" .. table.concat(kept, "&") or base
+      if #kept > 0 then query = "&" .. query:sub(2) end
     end
   end
   local has_key = false

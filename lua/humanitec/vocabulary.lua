@@ -208,6 +208,9 @@ function M.check_fields(fname, opts, fields, level, renamed, argn)
       if type(v) == "number" and (v ~= v or v < 0) then
         error(("bad option '%s' to '%s' (a non-negative number expected)"):format(key, fname), level)
       end
+      if key == "interval" and v == 0 then -- a wait that polls with no pause at all would spin
+        error(("bad option 'interval' to '%s' (a number greater than 0 expected)"):format(fname), level)
+      end
     end
   end
   return opts
