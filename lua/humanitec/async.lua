@@ -34,7 +34,12 @@ function M.install(Client, internal)
   local function state(self)
     local st = self._async
     if not st then
-      st = { inflight = {}, delayed = {}, ready = {}, count = 0 }
+      -- Every field a raise could interrupt is made here (false, not nil), so that setting it later allocates
+      -- nothing: `current` is the round of outcomes being handed over, `arrived` what the session's completed()
+      -- gave, `aborting` what close() is ending; each stays reachable, with its position, until all of it was
+      -- delivered, so that a raise part-way (a memory error) loses none. The next dispatch goes on with it.
+      st = { inflight = {}, delayed = {}, ready = {}, count = 0, current = false, current_at = 1, arrived = false,
+        arrived_at = 1, aborting = false, aborting_errs = false, aborting_at = 1 }
       self._async = st
     end
     return st
@@ -63,13 +68,15 @@ function M.install(Client, internal)
   -- adapter's delivery (Neovim's vim.schedule) when there is one.
   local function deliver(self, rec, data, err, response)
     local st = state(self)
-    st.count = st.count - 1
-    rec.done = true
     local callback = rec.callback
     local function call()
       local ok, callback_err = pcall(callback, data, err, response)
       if not ok then report(self, callback_err) end
     end
+    if rec.done then return end
+    -- Nothing from here to the call allocates (rec.done exists already), so a call marked done is called.
+    rec.done = true
+    st.count = st.count - 1
     if rec.direct or not self._deliver then
       call()
     else
@@ -97,7 +104,7 @@ function M.install(Client, internal)
       -- waits for the next dispatch like any other.
       local status, headers, body, info =
         session:request(req.method, req.url, req.headers, req.body, attempt_timeout(rec.call, now), req.repeatable)
-      st.ready[#st.ready + 1] = { rec = rec, status = status, headers = headers, body = body, info = info }
+      st.ready[#st.ready + 1] = { false, status, headers, body, info, rec = rec }
       if self._loop then self._loop.wake() end
       return
     end
@@ -105,7 +112,7 @@ function M.install(Client, internal)
       attempt_timeout(rec.call, now), req.repeatable)
     if not id then
       -- The result waits for the next dispatch, so a callback never runs inside the call that started it.
-      st.ready[#st.ready + 1] = { rec = rec, status = nil, headers = message, body = kind }
+      st.ready[#st.ready + 1] = { false, nil, message, kind, rec = rec }
     else
       rec.id = id
       st.inflight[id] = rec
@@ -113,64 +120,87 @@ function M.install(Client, internal)
     if self._loop then self._loop.wake() end
   end
 
-  -- Turns what finished into results or retries, starts the retries that are due, and calls back.
+  -- One outcome: `o[2..7]` are the status, headers, body, info, decoded data and decode error, as the session's
+  -- completed() gives them; `o.aborted` and `o.config_error` mark the calls that end without a request.
+  local function handle_outcome(self, st, now, rec, o)
+    if rec.cancelled or rec.done then -- luacheck: ignore 542
+      -- ended already: cancelled, or aborted by a close()
+    elseif o.aborted then
+      deliver(self, rec, nil, aborted(rec))
+    elseif o.config_error then
+      -- No token or an unreadable config file answers every request, as on the blocking path.
+      deliver(self, rec, nil, errors.new { kind = "config", message = self._config_error,
+        method = rec.call.req.method, path = rec.call.req.path, attempts = 0 })
+    else
+      local ok, trace_err = pcall(report_trace, self, o[2], o[5])
+      if not ok then report(self, trace_err) end
+      local wait = not self._closed and next_wait(self, rec.call, now, o[2], o[3], o[4])
+      if self._closed then -- on_trace closed the client
+        deliver(self, rec, nil, aborted(rec))
+      elseif wait then
+        rec.due = now() + wait
+        st.delayed[#st.delayed + 1] = rec
+      else
+        deliver(self, rec, settle(self, rec.call, o[2], o[3], o[4], o[5], o[6], o[7]))
+      end
+    end
+  end
+
+  -- Turns what finished into results or retries, starts the retries that are due, and calls back. A raise
+  -- part-way (memory running out) leaves what is not handed over yet where the next dispatch, or close(),
+  -- finds it; a callback that closes the client ends the rest of the round aborted (close() does).
   local function dispatch(self)
     local st = state(self)
+    if self._closed then
+      internal.abort_all(self) -- goes on with one that a raise interrupted
+      return
+    end
     local now = self:_clock()
-    local outcomes = st.ready
-    st.ready = {}
-    if not self._closed and self._session.completed then
-      for _, r in ipairs(self._session:completed()) do
-        local rec = st.inflight[r[1]]
-        st.inflight[r[1]] = nil
-        if rec then
-          outcomes[#outcomes + 1] = { rec = rec, status = r[2], headers = r[3], body = r[4], info = r[5],
-            data = r[6], decode_error = r[7] }
-        end
+    if not st.current then
+      st.current, st.current_at, st.ready = st.ready, 1, {}
+    end
+    local list = st.current
+    while not self._closed and st.current == list and st.current_at <= #list do
+      local o = list[st.current_at]
+      handle_outcome(self, st, now, o.rec, o)
+      if st.current == list then st.current_at = st.current_at + 1 end
+    end
+    if self._closed then -- a callback closed the client: the rest ends aborted (and close() may have raised)
+      internal.abort_all(self)
+      return
+    end
+    if st.current == list then st.current = false end
+    if not st.arrived and self._session.completed then
+      st.arrived, st.arrived_at = self._session:completed(), 1
+    end
+    list = st.arrived
+    while list and not self._closed and st.arrived == list and st.arrived_at <= #list do
+      local r = list[st.arrived_at]
+      local rec = st.inflight[r[1]]
+      if rec then handle_outcome(self, st, now, rec, r) end
+      if st.arrived == list then
+        if rec and st.inflight[r[1]] == rec then st.inflight[r[1]] = nil end
+        st.arrived_at = st.arrived_at + 1
       end
     end
-    for _, o in ipairs(outcomes) do
-      local rec = o.rec
-      if rec.cancelled or rec.done then -- luacheck: ignore 542
-        -- ended already: cancelled, or aborted by a close()
-      elseif self._closed or o.aborted then
-        -- A callback earlier in this round closed the client (or a batch call began after it did): the rest
-        -- of the round ends aborted, as close() ended everything it found.
-        deliver(self, rec, nil, aborted(rec))
-      elseif o.config_error then
-        -- No token or an unreadable config file answers every request, as on the blocking path.
-        deliver(self, rec, nil, errors.new { kind = "config", message = self._config_error,
-          method = rec.call.req.method, path = rec.call.req.path, attempts = 0 })
-      else
-        local ok, trace_err = pcall(report_trace, self, o.status, o.info)
-        if not ok then report(self, trace_err) end
-        local wait = not self._closed and next_wait(self, rec.call, now, o.status, o.headers, o.body)
-        if self._closed then -- on_trace closed the client
-          deliver(self, rec, nil, aborted(rec))
-        elseif wait then
-          rec.due = now() + wait
-          st.delayed[#st.delayed + 1] = rec
-        else
-          deliver(self, rec, settle(self, rec.call, o.status, o.headers, o.body, o.info, o.data, o.decode_error))
-        end
-      end
+    if self._closed then
+      internal.abort_all(self)
+      return
     end
-    if #st.delayed > 0 and not self._closed then
-      local waiting, due = {}, {}
-      local t = now()
-      for _, rec in ipairs(st.delayed) do
-        if not rec.cancelled then -- a cancelled one is dropped here
-          if rec.due <= t then
-            due[#due + 1] = rec
-          else
-            waiting[#waiting + 1] = rec
-          end
-        end
-      end
-      st.delayed = waiting
-      for _, rec in ipairs(due) do
+    if list and st.arrived == list then st.arrived = false end
+    -- The retries that are due start; each leaves the list when it started.
+    local delayed = st.delayed
+    local i, t = 1, now()
+    while not self._closed and st.delayed == delayed and i <= #delayed do
+      local rec = delayed[i]
+      if rec.cancelled then -- a cancelled one is dropped here
+        table.remove(delayed, i)
+      elseif rec.due <= t then
         rec.call.attempt = rec.call.attempt + 1
         launch(self, rec)
+        table.remove(delayed, i)
+      else
+        i = i + 1
       end
     end
   end
@@ -206,19 +236,10 @@ function M.install(Client, internal)
   local function begin(self, req, callback, direct)
     local st = state(self)
     local now = self:_clock()
-    local rec = { call = new_call(req, now), callback = callback, direct = direct }
+    -- Every field set later exists from the start (see state()).
+    local rec = { call = new_call(req, now), callback = callback, direct = direct, done = false, cancelled = false,
+      id = false, due = 0 }
     rec.call.attempt = 1
-    st.count = st.count + 1
-    if self._config_error then
-      st.ready[#st.ready + 1] = { rec = rec, config_error = true }
-      rec.call.attempt = 0
-      if self._loop then self._loop.wake() end
-    elseif self._closed then
-      -- Only a batch gets here after close() (start and await raise): its next call ends aborted.
-      st.ready[#st.ready + 1] = { rec = rec, aborted = true }
-    else
-      launch(self, rec)
-    end
     local handle = {}
     --- Cancels the request: its callback is never called. Safe from inside any callback, and twice.
     function handle.cancel()
@@ -231,6 +252,18 @@ function M.install(Client, internal)
       end
       return true
     end
+    -- The call is counted once it is registered (where its outcome waits): a raise before that leaves no trace.
+    if self._config_error then
+      st.ready[#st.ready + 1] = { rec = rec, config_error = true }
+      rec.call.attempt = 0
+      if self._loop then self._loop.wake() end
+    elseif self._closed then
+      -- Only a batch gets here after close() (start and await raise): its next call ends aborted.
+      st.ready[#st.ready + 1] = { rec = rec, aborted = true }
+    else
+      launch(self, rec)
+    end
+    st.count = st.count + 1
     return handle
   end
 
@@ -331,25 +364,31 @@ function M.install(Client, internal)
       reqs[i] = req_or_err
     end
 
+    -- Each result's table is made before any call starts, so that a callback stores its call's outcome without
+    -- allocating (memory may run out); a call counts as started once begin() returned, and one that a raise
+    -- kept from starting starts on the next round.
     local results, started, running = {}, 0, 0
+    for i = 1, n do results[i] = { data = false, response = false, err = false } end
     local function fill()
       while running < concurrency and started < n do
-        started = started + 1
-        local i = started
-        running = running + 1
+        local i = started + 1
         begin(self, reqs[i], function(data, err, response)
-          running = running - 1
+          local r = results[i]
           if err then
-            results[i] = { err = err }
+            r.data, r.response, r.err = nil, nil, err
           else
-            results[i] = { data = data, response = response }
+            r.data, r.response, r.err = data, response, nil
           end
+          running = running - 1
           fill()
         end, true)
+        started, running = i, running + 1
       end
     end
-    fill()
-    while running > 0 do step(self, 1) end
+    while running > 0 or started < n do
+      fill()
+      step(self, 1)
+    end
     return results
   end
 
@@ -430,20 +469,40 @@ function M.install(Client, internal)
     return self._session:watched()
   end
 
-  -- Requests still in flight when the client closes end with an error of kind "aborted".
+  -- Requests still in flight when the client closes end with an error of kind "aborted". Every error is made
+  -- before anything is cleared, and the list being ended stays reachable until each was delivered: a raise
+  -- part-way (memory running out) leaves the rest to the next call (dispatch calls it again while closed).
   function internal.abort_all(self)
     local st = self._async
     if not st then return end
-    local pending = {}
-    for _, rec in pairs(st.inflight) do pending[#pending + 1] = rec end
-    for _, o in ipairs(st.ready) do pending[#pending + 1] = o.rec end
-    for _, rec in ipairs(st.delayed) do pending[#pending + 1] = rec end
-    st.inflight, st.ready, st.delayed = {}, {}, {}
-    for _, rec in ipairs(pending) do
+    local pending, errs = {}, {}
+    local function add(rec)
       if not rec.cancelled and not rec.done then
-        deliver(self, rec, nil, aborted(rec))
+        pending[#pending + 1] = rec
+        errs[#pending] = aborted(rec)
       end
     end
+    if st.aborting then
+      for i = st.aborting_at, #st.aborting do add(st.aborting[i]) end
+    end
+    if st.current then
+      for i = st.current_at, #st.current do add(st.current[i].rec) end
+    end
+    for _, rec in pairs(st.inflight) do add(rec) end -- those in `arrived` too
+    for _, o in ipairs(st.ready) do add(o.rec) end
+    for _, rec in ipairs(st.delayed) do add(rec) end
+    -- Nothing below allocates until the deliveries.
+    st.aborting, st.aborting_errs, st.aborting_at = pending, errs, 1
+    st.current, st.arrived = false, false
+    for k in pairs(st.inflight) do st.inflight[k] = nil end
+    for i = #st.ready, 1, -1 do st.ready[i] = nil end
+    for i = #st.delayed, 1, -1 do st.delayed[i] = nil end
+    while st.aborting == pending and st.aborting_at <= #pending do
+      local i = st.aborting_at
+      deliver(self, pending[i], nil, errs[i])
+      if st.aborting == pending then st.aborting_at = i + 1 end
+    end
+    if st.aborting == pending then st.aborting, st.aborting_errs = false, false end
   end
 
 end
