@@ -93,9 +93,6 @@ describe("operations through the client", function()
     assert.equals(7, #names)
     local all = assert(client:all("listPipelines", { appId = "web", per_page = 2 }))
     assert.equals(7, #all)
-    local not_a_list, err = client:all("get_application", { appId = "web" })
-    assert.is_nil(not_a_list)
-    assert.equals("decode", err.kind)
   end)
 
   it("all on a list that is not paginated returns the list", function()
@@ -132,6 +129,19 @@ describe("pagination edge cases", function()
     local c = humanitec.new { transport = transport, token = token or "t", org = "acme", url = "http://api.invalid" }
     return c, asked
   end
+
+  it("refuses each and all on an operation that answers no list, before sending anything", function()
+    local c, asked = scripted {}
+    assert.has_error(function() c:all("get_application", { appId = "web" }) end,
+      "bad argument #1 to 'all' ('get_application' does not answer with a list; call it directly)")
+    assert.has_error(function() c:each("getApplication", { appId = "web" }) end,
+      "bad argument #1 to 'each' ('get_application' does not answer with a list; call it directly)")
+    assert.has_error(function() c:all("create_application", { body = { id = "web" } }) end,
+      "bad argument #1 to 'all' ('create_application' does not answer with a list; call it directly)")
+    assert.equals(0, #asked)
+    assert.is_true(calls.find("list_applications").list)
+    assert.is_nil(calls.find("get_application").list)
+  end)
 
   it("masks the token in a next link it will not follow", function()
     local secret = "s3cr3t-T0KEN-value"

@@ -56,11 +56,29 @@ describe("text safety", function()
     local client = humanitec.new { token = "t", url = url, config_file = "/dev/null" }
     assert.is_nil(tostring(client):find("s3cret", 1, true))
     assert.matches("http://%*%*%*@127%.0%.0%.1", tostring(client))
-    local _, _, response = client:get("/echo")
-    if response then -- libcurl sends the userinfo as Basic auth beside the token; either way the URL is hidden
-      assert.is_nil(tostring(response):find("s3cret", 1, true))
-      assert.matches("%*%*%*@", tostring(response))
-    end
+    local _, err, response = client:get("/echo")
+    assert.is_nil(err, tostring(err))
+    assert.is_not_nil(response)
+    assert.is_nil(tostring(response):find("s3cret", 1, true))
+    assert.matches("%*%*%*@", tostring(response))
+    client:close()
+  end)
+
+  it("await answers a failure as nil and the error, masked, in the main thread and in a coroutine", function()
+    local client = humanitec.new { token = "tok", url = server.url, config_file = "/dev/null", retries = false }
+    local query = { status = 404, type = "application/json", body = '{"message":"tok not found"}' }
+    local data, err, response = client:await("GET", "/respond", { query = query })
+    assert.is_nil(data)
+    assert.is_nil(response)
+    assert.equals(404, err.status)
+    assert.equals("[redacted] not found", err.message)
+    local got
+    local co = coroutine.create(function() got = { client:await("GET", "/respond", { query = query }) } end)
+    assert.is_true((coroutine.resume(co)))
+    assert.equals("dead", coroutine.status(co))
+    assert.is_nil(got[1])
+    assert.equals(404, got[2].status)
+    assert.equals("[redacted] not found", got[2].message)
     client:close()
   end)
 

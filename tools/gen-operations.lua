@@ -505,6 +505,7 @@ local function collect_operations()
           status = status,
           response_types = sorted_keys(response_types),
           response_schema = response_schema,
+          list = response_schema ~= nil and json_type(response_schema) == "array",
           paginated = has_page or has_per_page or link,
           pagination = (has_page or has_per_page or link)
             and { page = has_page, per_page = has_per_page, link = link } or nil,
@@ -708,6 +709,7 @@ local function operation_node(op)
   add("tags", node_list(op.tags))
   add("deprecated", tostring(op.deprecated))
   add("paginated", tostring(op.paginated))
+  if op.list then add("list", "true") end
   if op.pagination then
     add("pagination", node_table({
       { k = "page", v = tostring(op.pagination.page) },
@@ -753,6 +755,7 @@ local function render_operations(ops, version)
   w("-- operations[name] = {")
   w("--   name, operation_id (nil when the spec has none), method, path (template, relative to the base URL),")
   w("--   tags, deprecated, paginated, pagination = { page, per_page, link } (only when paginated),")
+  w("--   list = true (only when the success answer is a JSON array),")
   w('--   params = { { name, ["in"] = "path"|"query"|"header", required, type, enum?, items = { type, enum? }?,')
   w('--              values = { type }? (objects), style = "form"|"deepObject"?, explode? }, ... },')
   w("--   body = { required, content_types, json_type? } or nil,")

@@ -33,6 +33,7 @@ local by_name, by_operation_id
 ---@field tags string[]
 ---@field deprecated boolean
 ---@field paginated boolean
+---@field list? boolean true when the success answer is a JSON array (what each and all walk)
 ---@field pagination? {page: boolean, per_page: boolean, link: boolean}
 ---@field params humanitec.OperationParam[]
 ---@field body? {required: boolean, content_types: string[], json_type?: string}

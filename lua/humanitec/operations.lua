@@ -5,6 +5,7 @@
 -- operations[name] = {
 --   name, operation_id (nil when the spec has none), method, path (template, relative to the base URL),
 --   tags, deprecated, paginated, pagination = { page, per_page, link } (only when paginated),
+--   list = true (only when the success answer is a JSON array),
 --   params = { { name, ["in"] = "path"|"query"|"header", required, type, enum?, items = { type, enum? }?,
 --              values = { type }? (objects), style = "form"|"deepObject"?, explode? }, ... },
 --   body = { required, content_types, json_type? } or nil,
@@ -381,6 +382,7 @@ local function chunk_1(ops)
     tags = { "UserRole", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -1687,6 +1689,7 @@ local function chunk_3(ops)
     tags = { "Set", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -1821,6 +1824,7 @@ local function chunk_4(ops)
     tags = { "ActiveResource", "ResourceDefinition", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "defId", ["in"] = "path", required = true, type = "string" },
@@ -1835,6 +1839,7 @@ local function chunk_4(ops)
     tags = { "ActiveResource", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -1851,6 +1856,7 @@ local function chunk_4(ops)
     tags = { "Agents", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "fingerprint", ["in"] = "query", required = false, type = "string" },
@@ -1864,6 +1870,7 @@ local function chunk_4(ops)
     tags = { "ValueSetVersion", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -1878,6 +1885,7 @@ local function chunk_4(ops)
     tags = { "Value", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -1891,6 +1899,7 @@ local function chunk_4(ops)
     tags = { "Event", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -1905,6 +1914,7 @@ local function chunk_4(ops)
     tags = { "Application", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -1918,6 +1928,7 @@ local function chunk_4(ops)
     tags = { "ArtefactVersion", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "artefactId", ["in"] = "path", required = true, type = "string" },
@@ -1935,6 +1946,7 @@ local function chunk_4(ops)
     tags = { "ArtefactVersion", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "archived", ["in"] = "query", required = false, type = "boolean" },
@@ -1952,6 +1964,7 @@ local function chunk_4(ops)
     tags = { "Artefact", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "name", ["in"] = "query", required = false, type = "string" },
@@ -1967,6 +1980,7 @@ local function chunk_4(ops)
     tags = { "AuditLogs", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -1985,6 +1999,7 @@ local function chunk_4(ops)
     tags = { "AutomationRule", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2000,6 +2015,7 @@ local function chunk_4(ops)
     tags = { "Delta", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2016,6 +2032,7 @@ local function chunk_4(ops)
     tags = { "Deployment", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2032,6 +2049,7 @@ local function chunk_4(ops)
     tags = { "Deployment", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2048,6 +2066,7 @@ local function chunk_4(ops)
     tags = { "Image", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "imageId", ["in"] = "path", required = true, type = "string" },
@@ -2062,6 +2081,7 @@ local function chunk_4(ops)
     tags = { "Image", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2074,6 +2094,7 @@ local function chunk_4(ops)
     tags = { "Logs", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2096,6 +2117,7 @@ local function chunk_4(ops)
     tags = { "ValueSetVersion", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2111,6 +2133,7 @@ local function chunk_4(ops)
     tags = { "Value", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2126,6 +2149,7 @@ local function chunk_4(ops)
     tags = { "EnvironmentType", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2139,6 +2163,7 @@ local function chunk_4(ops)
     tags = { "Environment", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2152,6 +2177,7 @@ local function chunk_4(ops)
     tags = { "Event", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2165,6 +2191,7 @@ local function chunk_4(ops)
     tags = { "Group", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "groupId", ["in"] = "path", required = true, type = "string" },
@@ -2179,6 +2206,7 @@ local function chunk_4(ops)
     tags = { "HumanitecPublicKeys", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "active", ["in"] = "query", required = false, type = "boolean" },
@@ -2193,6 +2221,7 @@ local function chunk_4(ops)
     tags = { "UserInvite", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2206,6 +2235,7 @@ local function chunk_4(ops)
     tags = { "Agents", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "agentId", ["in"] = "path", required = true, type = "string" },
@@ -2220,6 +2250,7 @@ local function chunk_4(ops)
     tags = { "Organization", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {},
     responses = { status = { 200 }, content_types = { "application/json" } },
   }
@@ -2231,6 +2262,7 @@ local function chunk_4(ops)
     tags = { "PipelineApprovals", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2267,6 +2299,7 @@ local function chunk_4(ops)
     tags = { "Pipelines", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2294,6 +2327,7 @@ local function chunk_4(ops)
     tags = { "PipelineRuns", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2322,6 +2356,7 @@ local function chunk_4(ops)
     tags = { "PipelineRuns", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2353,6 +2388,7 @@ local function chunk_4(ops)
     tags = { "PipelineRuns", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2400,6 +2436,7 @@ local function chunk_4(ops)
     tags = { "PipelineRuns", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = false, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2420,6 +2457,7 @@ local function chunk_4(ops)
     tags = { "Pipelines", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2438,6 +2476,7 @@ local function chunk_4(ops)
     tags = { "Pipelines", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2465,6 +2504,7 @@ local function chunk_4(ops)
     tags = { "Pipelines", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2500,6 +2540,7 @@ local function chunk_4(ops)
     tags = { "PublicKeys", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "fingerprint", ["in"] = "query", required = false, type = "string" },
@@ -2513,6 +2554,7 @@ local function chunk_4(ops)
     tags = { "Registry", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2526,6 +2568,7 @@ local function chunk_4(ops)
     tags = { "AccountType", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2542,6 +2585,7 @@ local function chunk_5(ops)
     tags = { "ResourceAccount", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2555,6 +2599,7 @@ local function chunk_5(ops)
     tags = { "ResourceClass", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2568,6 +2613,7 @@ local function chunk_5(ops)
     tags = { "ResourceDefinitionVersion", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2586,6 +2632,7 @@ local function chunk_5(ops)
     tags = { "ResourceDefinition", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "app", ["in"] = "query", required = false, type = "string" },
@@ -2606,6 +2653,7 @@ local function chunk_5(ops)
     tags = { "DriverDefinition", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2619,6 +2667,7 @@ local function chunk_5(ops)
     tags = { "ResourceType", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2632,6 +2681,7 @@ local function chunk_5(ops)
     tags = { "RuntimeInfo", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2654,6 +2704,7 @@ local function chunk_5(ops)
     tags = { "SecretStore", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2667,6 +2718,7 @@ local function chunk_5(ops)
     tags = { "Set", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2681,6 +2733,7 @@ local function chunk_5(ops)
     tags = { "Group", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "userId", ["in"] = "path", required = true, type = "string" },
@@ -2695,6 +2748,7 @@ local function chunk_5(ops)
     tags = { "UserRole", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -2710,6 +2764,7 @@ local function chunk_5(ops)
     tags = { "UserRole", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "envType", ["in"] = "path", required = true, type = "string" },
@@ -2725,6 +2780,7 @@ local function chunk_5(ops)
     tags = { "UserRole", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "type", ["in"] = "query", required = false, type = "string", enum = { "user", "group" } },
@@ -2739,6 +2795,7 @@ local function chunk_5(ops)
     tags = { "TokenInfo", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "userId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2752,6 +2809,7 @@ local function chunk_5(ops)
     tags = { "WorkloadProfile", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2770,6 +2828,7 @@ local function chunk_5(ops)
     tags = { "WorkloadProfileFeatures", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
     },
@@ -2783,6 +2842,7 @@ local function chunk_5(ops)
     tags = { "WorkloadProfile", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -2800,6 +2860,7 @@ local function chunk_5(ops)
     tags = { "WorkloadProfile", "public" },
     deprecated = false,
     paginated = true,
+    list = true,
     pagination = { page = true, per_page = true, link = true },
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
@@ -3098,6 +3159,7 @@ local function chunk_5(ops)
     tags = { "ResourceProvision", "public" },
     deprecated = true,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "appId", ["in"] = "path", required = true, type = "string" },
@@ -3370,6 +3432,7 @@ local function chunk_6(ops)
     tags = { "MatchingCriteria", "ResourceDefinition", "public" },
     deprecated = false,
     paginated = false,
+    list = true,
     params = {
       { name = "orgId", ["in"] = "path", required = true, type = "string" },
       { name = "defId", ["in"] = "path", required = true, type = "string" },

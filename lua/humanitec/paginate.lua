@@ -124,6 +124,10 @@ local function operation(fname, name, level)
   if op == nil then
     error(("bad argument #1 to '%s' (unknown operation '%s')"):format(fname, name), level)
   end
+  if not op.list then -- refused before any request: its answer is no list to walk
+    error(("bad argument #1 to '%s' ('%s' does not answer with a list; call it directly)"):format(fname, op.name),
+      level)
+  end
   return op
 end
 
