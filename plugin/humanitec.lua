@@ -4,6 +4,17 @@
 if vim.g.loaded_humanitec then return end
 vim.g.loaded_humanitec = true
 
+-- Neovim runs LuaJIT: Lua modules for 5.2 to 5.4 that a LUA_PATH (a `luarocks path` for 5.4, say) put on
+-- package.path are dropped from it, as LUA_CPATH's are never used for C modules (see luajit_cpath in
+-- humanitec/nvim/init.lua).
+do
+  local entries = {}
+  for entry in package.path:gmatch("[^;]+") do
+    if not entry:find("5%.[234]") then entries[#entries + 1] = entry end
+  end
+  package.path = table.concat(entries, ";")
+end
+
 -- Before any other loader: a humanitec.core on LUA_CPATH may be built for another Lua.
 package.preload["humanitec.core"] = function()
   local core, err = require("humanitec.nvim").load_core()
