@@ -12,6 +12,7 @@
 #   make docs            the API reference of the public modules, by LDoc, into build/docs/index.html
 #   make facts           refresh api/openapi.json, the facts-only copy of the upstream OpenAPI spec (SPEC=...)
 #   make score-facts     refresh api/score-v1b1.json, the facts-only copy of the Score schema (SCORE=...)
+#   make facts-check     check api/ against upstream (SPEC=... SCORE=...): same facts, no upstream prose
 #   make asan            the whole suite against the core built with AddressSanitizer and UBSan (lua5.4)
 #   make valgrind        the whole suite under valgrind: no memory errors, no leaks from the core
 #   make soak            100 000 requests on one client; resident memory must grow by less than 2 MB
@@ -42,7 +43,7 @@ BUILD = build/$(LUA)
 MODULE = $(BUILD)/humanitec/core.so
 JSONC = $(BUILD)/humanitec/jsonc.so
 
-.PHONY: oom oom-short all build nvim deps docs rock test test-one demo lint generate score-schema facts score-facts clean asan asan-short \
+.PHONY: oom oom-short all build nvim deps docs rock test test-one demo lint generate score-schema facts score-facts facts-check clean asan asan-short \
   valgrind soak fuzz fuzz-replay bench
 
 all: build
@@ -206,6 +207,13 @@ facts:
 score-facts: SCORE ?= ../shared/score/score-v1b1.json
 score-facts:
 	lua5.4 tools/facts.lua jsonschema $(SCORE) api/score-v1b1.json
+
+# Maintenance check against upstream (not part of `make test`): the copies are exactly what tools/facts.lua
+# makes from SPEC and SCORE, and no upstream prose is in the copies or the files generated from them.
+facts-check: SPEC ?= ../shared/humanitec/openapi.json
+facts-check: SCORE ?= ../shared/score/score-v1b1.json
+facts-check:
+	lua5.4 tools/facts-check.lua $(SPEC) $(SCORE)
 
 score-schema:
 	lua5.4 tools/gen-score-schema.lua api/score-v1b1.json
