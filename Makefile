@@ -178,6 +178,7 @@ bench:
 # The reference: tools/ldoc-prep.lua turns the LuaLS annotations of the public modules into LDoc's tags under
 # build/ldoc-src, then LDoc (config.ld) writes the HTML. spec/docs_spec.lua fails on an undocumented function.
 DOC_MODULES = humanitec=lua/humanitec/init.lua humanitec.client=lua/humanitec/client.lua \
+  humanitec.paginate=lua/humanitec/paginate.lua \
   humanitec.pipeline=lua/humanitec/pipeline.lua \
   humanitec.errors=lua/humanitec/errors.lua humanitec.async=lua/humanitec/async.lua \
   humanitec.loop=lua/humanitec/loop/init.lua humanitec.sim=lua/humanitec/sim/init.lua \

@@ -8,6 +8,7 @@ local read_file, shell_quote, capture, have = helpers.read_file, helpers.shell_q
 local MODULES = {
   { "humanitec", "lua/humanitec/init.lua" },
   { "humanitec.client", "lua/humanitec/client.lua" },
+  { "humanitec.paginate", "lua/humanitec/paginate.lua" },
   { "humanitec.pipeline", "lua/humanitec/pipeline.lua" },
   { "humanitec.errors", "lua/humanitec/errors.lua" },
   { "humanitec.async", "lua/humanitec/async.lua" },

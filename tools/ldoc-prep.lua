@@ -10,6 +10,8 @@
 -- The file's first doc comment gets `@module MODULE`. A doc comment followed by `M.name = <expression>` that
 -- is not a function definition becomes `@function name` when it has @tparam or @treturn, else `@table name`
 -- (a value such as VERSION), because LDoc documents only what it sees defined.
+-- A doc comment above a name starting with `_` (`function Client:_clock`, `M._x = ...`) becomes a plain comment:
+-- such names are private and stay out of the reference.
 -- Types lose their spaces (LDoc reads a type as one word). Nothing else changes.
 
 local function fail(fmt, ...)
@@ -107,7 +109,11 @@ local function convert(text, module)
       out[#out + 1] = line
       block[#block + 1] = #out
     else
-      if block then
+      local private = line:match("^%s*function%s+[%w_]+[.:]_") or line:match("^%s*M%._[%w_]*%s*=")
+      if block and private and named_module then
+        -- A name starting with `_` is private: its comment stays a plain comment, which LDoc skips.
+        for _, i in ipairs(block) do out[i] = out[i]:gsub("^(%s*)%-%-%-", "%1--") end
+      elseif block then
         local last = block[#block]
         if not named_module then
           named_module = true

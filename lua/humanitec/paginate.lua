@@ -4,6 +4,15 @@
 --- next link that cannot be followed (off the API, a fragment, white space, the API's root, one seen before)
 --- and a server that never stops handing out links (past `max_pages`) end the walk with an error of kind
 --- "pagination", never a raise.
+---
+--- ```lua
+--- local client = require("humanitec").new({ token = os.getenv("HUMANITEC_TOKEN"), org = "my-org" })
+--- for app, err in client:each("listApplications") do
+---   if not app then error(err.message) end
+---   print(app.id)
+--- end
+--- local envs, err = client:all("listEnvironments", { appId = "my-app" })
+--- ```
 local errors = require "humanitec.errors"
 local json = require "humanitec.json"
 local vocabulary = require "humanitec.vocabulary"
