@@ -216,3 +216,32 @@ describe("humanitec CLI output", function()
     end)
   end)
 end)
+
+describe("humanitec CLI failure lines", function()
+  local errors = require "humanitec.errors"
+  local fail = require "humanitec.cli.fail"
+
+  it("make a deployment's hostile error text one bounded line quickly", function()
+    local hostile = "a" .. (" "):rep(40000) .. "b\n" .. ("\r\n \t"):rep(20000) .. "c"
+    local err = errors.new { kind = "deployment_failed", message = "deployment d1 failed",
+      errors = { { code = "RES-101", summary = "boom", message = hostile } } }
+    local started = os.clock()
+    local code, text = fail.classify(err)
+    assert.is_true(os.clock() - started < 2, "classify took too long") -- loose sanity bound; was 13 s
+    assert.equals(fail.FAILURE, code)
+    local rows = {}
+    for row in (text .. "\n"):gmatch("([^\n]*)\n") do rows[#rows + 1] = row end
+    assert.equals(2, #rows)
+    assert.matches("^  RES%-101: boom: a ", rows[2])
+    assert.is_true(#rows[2] < 1100, "the line is bounded")
+  end)
+
+  it("scrub control characters from the server's text", function()
+    local err = errors.new { kind = "deployment_failed", message = "deployment d1 \27[2Jfailed\7",
+      errors = { { code = "RES\27]0;x\7-1", summary = "s\rt", message = "m" } } }
+    local _, text = fail.classify(err)
+    assert.is_nil(text:gsub("\n", ""):find("%c"), "a control character reached stderr")
+    local _, line = fail.classify(errors.new { kind = "api", status = 500, message = "x\27[31my" })
+    assert.is_nil(line:find("%c"))
+  end)
+end)

@@ -49,12 +49,16 @@ local KEPT = 8192
 
 -- One line of at most SHOWN bytes: every run of white space that holds a line break becomes one space. Linear:
 -- each run is matched once, and looked into once.
+---@param text string
+---@return string
 local function one_line(text)
   if #text > SHOWN then text = text:sub(1, SHOWN) .. "..." end
   return (text:gsub("%s+", function(run)
     if run:find("[\r\n]") then return " " end
   end))
 end
+
+M.one_line = one_line
 
 function Error:__tostring()
   local parts = { "humanitec:" }

@@ -4,6 +4,7 @@
 -- Exit status: 0 success, 1 an API or deployment failure, 2 a usage error, 3 a configuration or
 -- authentication error (no token, no organization configured, a token the API refuses).
 local humanitec = require "humanitec"
+local errors = require "humanitec.errors"
 local output = require "humanitec.cli.output"
 
 local M = {}
@@ -58,7 +59,7 @@ function M.classify(err)
     for _, d in ipairs(type(err.errors) == "table" and err.errors or {}) do
       local parts = {}
       for _, k in ipairs({ "code", "summary", "message" }) do
-        if type(d[k]) == "string" and d[k] ~= "" then parts[#parts + 1] = (d[k]:gsub("%s*[\r\n]+%s*", " ")) end
+        if type(d[k]) == "string" and d[k] ~= "" then parts[#parts + 1] = output.scrub(errors.one_line(d[k])) end
       end
       lines[#lines + 1] = "  " .. table.concat(parts, ": ")
     end

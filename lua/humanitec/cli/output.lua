@@ -34,10 +34,18 @@ end
 ---@param err any
 ---@return string
 function M.one_line(err)
-  if humanitec.is_error(err) then return tostring(err) end
+  if humanitec.is_error(err) then return M.scrub(tostring(err)) end
   local text = type(err) == "string" and err or tostring(err)
   text = text:match("^[^\n]*")
-  return "humanitec: " .. text
+  return "humanitec: " .. M.scrub(text)
+end
+
+--- `text` with every run of control characters (escape sequences, carriage returns, bells) made one space, so
+--- text from a server cannot move the cursor or rewrite a terminal's lines. Linear.
+---@param text string
+---@return string
+function M.scrub(text)
+  return (text:gsub("%c+", " "))
 end
 
 --- The value at a dotted path of `item` ("last_deploy.status"), or the result of a function column.
