@@ -491,6 +491,33 @@ describe("bin/humanitec over HTTP", function()
     assert.equals("humanitec: deploy needs --env\n", err)
   end)
 
+  it("loads neither the operation table nor libcurl for --help", function()
+    local interp = jit and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
+    local build = jit and "luajit" or interp
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+package.path = %q .. "/lua/?.lua;" .. %q .. "/lua/?/init.lua;" .. package.path
+package.cpath = %q .. "/build/" .. %q .. "/?.so;" .. package.cpath
+local argv = {}
+for i = 1, #arg do argv[i] = arg[i] end
+local status = require("humanitec.cli").main(argv, {})
+io.stdout:flush()
+io.stderr:write("loaded:", tostring(package.loaded["humanitec.operations"] ~= nil), ",",
+  tostring(package.loaded["humanitec.core"] ~= nil), "\n")
+os.exit(status)
+]]):format(root, root, root, build))
+    f:close()
+    for _, argv in ipairs { "--help", "get --help" } do
+      local pipe = assert(io.popen(("cd /tmp && HUMCTL_CONFIG=/dev/null %s %s %s 2>&1 >/dev/null"):format(interp,
+        helpers.shell_quote(script), argv)))
+      local err = pipe:read("*a")
+      pipe:close()
+      assert.matches("loaded:false,false\n$", err, argv)
+    end
+    os.remove(script)
+  end)
+
   it("prints its help with exit status 0", function()
     local code, out, err = exe({ "--help" }, {})
     assert.equals(0, code, err)

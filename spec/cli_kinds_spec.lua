@@ -86,6 +86,18 @@ describe("humanitec CLI kinds", function()
     assert.matches("404", select(3, run("get app blog")))
   end)
 
+  it("refuses a --param no operation of the kind takes, with a hint, instead of dropping it", function()
+    local code, _, err = run("get runs --app shop --param pipelinId=ci")
+    assert.equals(2, code)
+    assert.equals("humanitec: get runs: --param 'pipelinId' is no parameter of pipeline-runs; did you mean "
+      .. "'pipelineId'?\n", err)
+    code, _, err = run("get apps --param colour=red")
+    assert.equals(2, code)
+    assert.equals("humanitec: get apps: --param 'colour' is no parameter of applications\n", err)
+    code, _, err = run("get runs --app shop --param pipelineId=ci")
+    assert.is_true(code ~= 2, err) -- taken: the request is made (and may answer 404)
+  end)
+
   it("reads bodies inline, from a file and from standard input, as JSON or YAML", function()
     local code, _, err = run({ "create", "app", "-d", '{"id":"one","name":"One"}' })
     assert.equals(0, code, err)

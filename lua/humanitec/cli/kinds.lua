@@ -5,7 +5,9 @@
 -- (defs) and by the singular of either. The operations on the path plus one parameter are its item's get,
 -- update and delete; a POST on the path creates one. Several kinds share a name (values at app and at
 -- environment level): the one whose parameters the context fills, most specific first, wins.
-local operations = require "humanitec.operations"
+--
+-- The kinds are made on first use (M.all, M.names, M.find), not when this module loads: `humanitec --help`
+-- and the commands that make no request never load the 221-operation table.
 
 local M = {}
 
@@ -26,7 +28,7 @@ local function singular(word)
   return word
 end
 
-local kinds, by_name, names = {}, {}, {}
+local kinds, by_name, names -- made by build() on first use
 
 local function add_name(name, kind)
   local list = by_name[name]
@@ -38,7 +40,10 @@ local function add_name(name, kind)
   list[#list + 1] = kind
 end
 
-do
+local function build()
+  if kinds then return end
+  kinds, by_name, names = {}, {}, {}
+  local operations = require "humanitec.operations"
   local by_path = {}
   for _, name in ipairs(operations.names) do
     local op = operations.operations[name]
@@ -81,13 +86,16 @@ do
     end
   end
   table.sort(names)
+  M.all, M.names = kinds, names
 end
 
---- Every kind, in the order of their operations' names.
-M.all = kinds
-
---- Every name a kind goes by, sorted.
-M.names = names
+-- M.all: every kind, in the order of their operations' names. M.names: every name a kind goes by, sorted.
+setmetatable(M, { __index = function(_, key)
+  if key == "all" or key == "names" then
+    build()
+    return rawget(M, key)
+  end
+end })
 
 --- The path parameters the context supplies: org, app and env.
 M.CONTEXT_PARAMS = { orgId = "org", appId = "app", envId = "env" }
@@ -106,6 +114,7 @@ end
 ---@param available table<string, boolean>
 ---@param without? string a parameter the caller fills itself (the item's id)
 function M.find(name, available, without)
+  build()
   local candidates = by_name[name]
   if not candidates then return nil end
   local best, best_score, missing_kind, missing

@@ -2,8 +2,12 @@
 local args_ = require "humanitec.cli.args"
 local fail = require "humanitec.cli.fail"
 local kinds = require "humanitec.cli.kinds"
+local vocabulary = require "humanitec.vocabulary"
 
 local M = {}
+
+-- The names each parameter table got from --param (not from the context), to check against the kind's.
+local from_flag = setmetatable({}, { __mode = "k" })
 
 --- Declares --param on a command.
 function M.declare(cmd)
@@ -15,14 +19,33 @@ end
 ---@param ctx table
 ---@return table<string, string>
 function M.given(ctx)
-  local params = {}
+  local params, names = {}, {}
   for param, setting in pairs(kinds.CONTEXT_PARAMS) do params[param] = ctx.settings[setting] end
   for _, pair in ipairs(ctx.args.param or {}) do
     local name, value = pair:match("^([^=]+)=(.*)$")
     if not name then fail.usage(ctx.command .. ": --param needs NAME=VALUE, got '" .. pair .. "'") end
     params[name] = value
+    names[#names + 1] = name
   end
+  from_flag[params] = names
   return params
+end
+
+-- A --param that no operation of the kind takes would be dropped without a word: refuse it, with a hint.
+local function check_flags(ctx, word, kind, params)
+  local takes, list = {}, {}
+  for _, field in ipairs { "list", "get", "create", "delete", "patch", "put" } do
+    for _, p in ipairs(kind[field] and kind[field].params or {}) do
+      if not takes[p.name] then takes[p.name] = true; list[#list + 1] = p.name end
+    end
+  end
+  table.sort(list)
+  for _, name in ipairs(from_flag[params] or {}) do
+    if not takes[name] then
+      fail.usage(("%s %s: --param '%s' is no parameter of %s%s"):format(ctx.command, word, name, kind.name,
+        vocabulary.hint(name, list)))
+    end
+  end
 end
 
 --- The kind called `word` that the given parameters can reach; a usage error (with a suggestion, or the flag
@@ -35,8 +58,13 @@ function M.kind(ctx, word, params, with_id)
   local available = {}
   for k in pairs(params) do available[k] = true end
   local kind, candidate, missing = kinds.find(word, available, with_id and "*" or nil)
-  if kind then return kind end
+  if kind then
+    check_flags(ctx, word, kind, params)
+    return kind
+  end
   if candidate then
+    check_flags(ctx, word, candidate, params) -- a misspelt --param is likelier what is missing
+
     if missing == "orgId" then
       fail.config(ctx.command .. " " .. word .. " needs an organization: pass --org, set HUMANITEC_ORG, or set org "
         .. "in ~/.humctl")

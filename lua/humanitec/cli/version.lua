@@ -2,7 +2,6 @@
 local args_ = require "humanitec.cli.args"
 local fail = require "humanitec.cli.fail"
 local humanitec = require "humanitec"
-local operations = require "humanitec.operations"
 local output = require "humanitec.cli.output"
 
 local M = {}
@@ -14,6 +13,7 @@ end
 
 M.handlers = {
   version = { client = false, run = function(ctx)
+    local operations = require "humanitec.operations" -- here, not at load: --help never needs it
     local data = { version = humanitec.VERSION, api = operations.version, lua = jit and jit.version or _VERSION }
     if ctx.format == "json" or ctx.format == "yaml" then
       output.emit(ctx, data)
