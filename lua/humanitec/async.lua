@@ -69,8 +69,17 @@ function M.install(Client, internal)
   local function deliver(self, rec, data, err, response)
     local st = state(self)
     local callback = rec.callback
-    local function call()
-      local ok, callback_err = pcall(callback, data, err, response)
+    local called, entered = false, false
+    local function enter()
+      entered = true
+      return callback(data, err, response)
+    end
+    local function call() -- once, even when a deliver that ran it raises afterwards
+      if called then return end
+      called = true
+      local ok, callback_err = pcall(enter)
+      -- Memory ran out before the callback began (Lua could not make its call frame): one more try.
+      if not ok and not entered then ok, callback_err = pcall(enter) end
       if not ok then report(self, callback_err) end
     end
     if rec.done then return end
