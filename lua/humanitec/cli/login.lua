@@ -37,7 +37,10 @@ local function device_id()
   local bytes = f and f:read(20)
   if f then f:close() end
   if not bytes or #bytes < 20 then fail.config("login: cannot read /dev/urandom for a device id") end
-  return (bytes:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
+  -- basexx is a dependency of the rock; Debian's lua-basexx is on the 5.1-5.3 paths, which bin/humanitec adds.
+  local ok, basexx = pcall(require, "basexx")
+  if not ok then fail.config("login needs the basexx library (Debian: lua-basexx)") end
+  return basexx.to_hex(bytes):lower()
 end
 
 local function login(ctx)
