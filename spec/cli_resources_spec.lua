@@ -104,7 +104,51 @@ describe("humanitec diff and resources", function()
     assert.equals(0, code, err)
     assert.equals("", err)
     assert.equals("modules.web (workload)\n├─ modules.web.externals.cache (redis, def d1)\n"
-      .. "└─ modules.web.externals.db (postgres, def d2)\n   └─ modules.web.externals.cache (redis, def d1)\n", out)
+      .. "└─ modules.web.externals.db (postgres, def d2)\n   └─ modules.web.externals.cache (shown above)\n", out)
+  end)
+
+  it("draws a shared dependency once, so a layered diamond grows with its nodes, not its paths", function()
+    local layers = 30 -- 2^30 paths from the top
+    local graph = graph_transport(function()
+      local nodes = json.array()
+      for i = 1, layers do
+        for _, side in ipairs({ "a", "b" }) do
+          local deps = json.array()
+          if i < layers then deps[1], deps[2] = "a" .. (i + 1), "b" .. (i + 1) end
+          nodes[#nodes + 1] = { id = side .. i, type = "t", guresid = side .. i, depends_on = deps }
+        end
+      end
+      return 200, { ["content-type"] = "application/json" }, json.encode(nodes), {}
+    end)
+    local code, out, err = run("resources graph --app shop --env development", { transport = graph })
+    assert.equals(0, code, err)
+    local rows = lines(out)
+    assert.is_true(#rows <= 4 * layers, "the graph printed " .. #rows .. " lines")
+    assert.equals("a1 (t)", rows[1])
+    assert.equals("├─ a2 (t)", rows[2])
+    local drawn = 0
+    for _, row in ipairs(rows) do
+      if not row:find("(shown above)", 1, true) then drawn = drawn + 1 end
+    end
+    assert.equals(2 * layers, drawn) -- every node drawn in full exactly once
+  end)
+
+  it("puts many resources under their workload in time linear in their number", function()
+    local count = 3000 -- kept small: under luajit something else (not this code) grows faster than linearly
+    local graph = graph_transport(function()
+      local nodes = json.array()
+      for i = 1, count do
+        nodes[i] = { id = "modules.web.externals.r" .. i, type = "t", guresid = "g" .. i, depends_on = json.array() }
+      end
+      return 200, { ["content-type"] = "application/json" }, json.encode(nodes), {}
+    end)
+    local started = os.clock()
+    local code, out, err = run("resources graph --app shop --env development", { transport = graph })
+    assert.equals(0, code, err)
+    assert.is_true(os.clock() - started < 5, "the graph took too long") -- a loose sanity bound
+    local rows = lines(out)
+    assert.equals(count + 1, #rows)
+    assert.equals("modules.web (workload)", rows[1])
   end)
 
   it("draws the workloads over their resources when the API has no resource graph", function()

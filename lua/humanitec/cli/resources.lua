@@ -61,6 +61,7 @@ local function graph_nodes(ctx, app, env)
   for _, n in ipairs(nodes) do by_id[n.id] = n end
   local resources = {}
   for i, n in ipairs(nodes) do resources[i] = n end
+  local has = {} -- per workload, the set of what it already depends on: one look per resource, not a scan
   for _, n in ipairs(resources) do
     local workload = type(n.id) == "string" and n.id:match("^(modules%.[^%.]+)%.")
     if workload then
@@ -69,9 +70,16 @@ local function graph_nodes(ctx, app, env)
         w = { id = workload, type = "workload", guresid = workload, depends_on = {} }
         nodes[#nodes + 1], by_id[workload], by_gu[workload] = w, w, w
       end
-      local seen = false
-      for _, d in ipairs(w.depends_on) do seen = seen or d == n.guresid end
-      if not seen then w.depends_on[#w.depends_on + 1] = n.guresid end
+      local seen = has[w]
+      if not seen then
+        seen = {}
+        for _, d in ipairs(w.depends_on) do seen[d] = true end
+        has[w] = seen
+      end
+      if not seen[n.guresid] then
+        seen[n.guresid] = true
+        w.depends_on[#w.depends_on + 1] = n.guresid
+      end
     end
   end
   table.sort(nodes, function(a, b) return tostring(a.id) < tostring(b.id) end)
@@ -91,12 +99,14 @@ local function text(ctx, nodes, by_gu)
     for _, d in ipairs(n.depends_on) do depended[d] = true end
   end
   local out = ctx.io.stdout
-  local visiting = {}
+  -- Each node is drawn with what it depends on once; where it appears again (a shared dependency, or a cycle) it
+  -- is one line, "(shown above)", so the text grows with the nodes and edges, not with the paths.
+  local printed = {}
   local function walk(n, prefix, is_last, top)
-    local line = top and describe(n) or (prefix .. (is_last and "└─ " or "├─ ") .. describe(n))
-    output.line(out, line)
-    if visiting[n.guresid] then return end -- a cycle: shown once
-    visiting[n.guresid] = true
+    local label = printed[n.guresid] and (tostring(n.id) .. " (shown above)") or describe(n)
+    output.line(out, top and label or (prefix .. (is_last and "└─ " or "├─ ") .. label))
+    if printed[n.guresid] then return end
+    printed[n.guresid] = true
     local kids = {}
     for _, d in ipairs(n.depends_on) do
       if by_gu[d] then kids[#kids + 1] = by_gu[d] end
@@ -104,7 +114,6 @@ local function text(ctx, nodes, by_gu)
     table.sort(kids, function(a, b) return tostring(a.id) < tostring(b.id) end)
     local inner = top and "" or (prefix .. (is_last and "   " or "│  "))
     for i, k in ipairs(kids) do walk(k, inner, i == #kids, false) end
-    visiting[n.guresid] = nil
   end
   local any = false
   for _, n in ipairs(nodes) do
