@@ -145,6 +145,19 @@ describe("humanitec CLI kinds", function()
     assert.matches("are for deltas", select(3, run({ "update", "app", "shop", "add", "/a", "1" })))
   end)
 
+  it("keeps every part of a delta that update delta does not touch, workloads among them", function()
+    local delta = assert(client:create_delta { appId = "shop", body = { metadata = { env_id = "development" },
+      modules = { add = {} }, workloads = { add = { api = WORKLOAD } } } })
+    local id = type(delta) == "table" and delta.id or delta
+    assert.is_table(assert(client:get_delta { appId = "shop", deltaId = id }).workloads.add.api)
+    local code, _, err = run({ "update", "delta", id, "--app", "shop", "add", "/modules/add/web",
+      json.encode(WORKLOAD) })
+    assert.equals(0, code, err)
+    local got = assert(client:get_delta { appId = "shop", deltaId = id })
+    assert.equals("humanitec/default-module", got.modules.add.web.profile)
+    assert.is_table(got.workloads.add.api, "update delta dropped the delta's workloads")
+  end)
+
   it("lists what an environment holds with get all", function()
     assert(client:deploy { appId = "shop", envId = "development", delta = { modules = { add = { web = WORKLOAD } } } })
     local code, out, err = run("get all --app shop --env development")

@@ -151,9 +151,13 @@ local function update_delta(ctx, kind, params)
   if #ctx.args.op > (op == "remove" and 2 or 3) then fail.usage("update delta: too many arguments") end
   params[kind.id_param] = ctx.args.id
   local delta = fail.check(ctx.client:call(kind.get.name, params_.for_operation(kind.get, params)))
-  local doc = {
-    metadata = delta.metadata, modules = delta.modules or {}, shared = delta.shared or json.array(),
-  }
+  -- The whole delta goes back (workloads and whatever else it holds), less its id, which the path names.
+  local doc = {}
+  for k, v in pairs(delta) do
+    if k ~= "id" then doc[k] = v end
+  end
+  doc.modules = doc.modules or {}
+  doc.shared = doc.shared or json.array()
   patch_step(ctx, doc, op, path, value and cli_value(value))
   local p = params_.for_operation(kind.put, params)
   p.body = doc
