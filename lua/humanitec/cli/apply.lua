@@ -183,9 +183,15 @@ local function label(d, params)
   return d.kind .. " " .. table.concat(scope, "/")
 end
 
+-- Where a dry run's diff goes: stdout, unless stdout carries -o json|yaml, which must parse.
+local function diff_stream(ctx)
+  if ctx.format == "json" or ctx.format == "yaml" then return ctx.io.stderr end
+  return ctx.io.stdout
+end
+
 -- Applies one document; returns { kind, id, result = created|updated|unchanged, fields = {...} }.
 local function apply_one(ctx, d)
-  local kind, params = resolve(ctx, d)
+  local kind, params = d.kind_, d.params
   local _, change, create = item_ops(kind)
   local have = current(ctx, kind, params)
   local want = d.fields
@@ -208,8 +214,9 @@ local function apply_one(ctx, d)
   result.result = have and "updated" or "created"
   result.fields = keys
   if ctx.args.dry_run then
-    output.line(ctx.io.stdout, (have and "~ " or "+ ") .. result.where)
-    for _, l in ipairs(diff_lines(have, want, keys)) do output.line(ctx.io.stdout, l) end
+    local out = diff_stream(ctx)
+    output.line(out, (have and "~ " or "+ ") .. result.where)
+    for _, l in ipairs(diff_lines(have, want, keys)) do output.line(out, l) end
     return result
   end
   local body
@@ -273,11 +280,25 @@ local function summary(ctx, results)
   end
 end
 
+-- Every document read and resolved (kind, context, --app and the rest) before the first request, so a bad
+-- document anywhere stops the command before anything is changed.
 local function documents(ctx)
   if not ctx.args.file then fail.usage(ctx.command .. " needs -f FILE, a directory, or - for standard input") end
   local docs = {}
   for _, item in ipairs(input.documents_from(ctx, ctx.args.file)) do docs[#docs + 1] = read_doc(ctx, item) end
   if #docs == 0 then fail.usage(ctx.command .. ": " .. ctx.args.file .. " holds no documents") end
+  for _, d in ipairs(docs) do
+    d.kind_, d.params = resolve(ctx, d)
+    if ctx.command == "delete" and not d.kind_.delete then
+      fail.usage(("delete: %s: the API cannot delete %s"):format(d.where, d.kind_.name))
+    end
+    if ctx.command == "apply" and d.kind ~= "ResourceDefinition" then
+      local _, change, create = item_ops(d.kind_)
+      if not change and not create then
+        fail.usage(("apply: %s: the API can neither create nor change %s"):format(d.where, d.kind_.name))
+      end
+    end
+  end
   return docs
 end
 
@@ -296,12 +317,11 @@ function M.delete_files(ctx)
   local results = {}
   for i = #docs, 1, -1 do
     local d = docs[i]
-    local kind, params = resolve(ctx, d)
+    local kind, params = d.kind_, d.params
     local r = { kind = d.kind, id = d.id, where = label(d, params) }
-    if not kind.delete then fail.usage(("delete: %s: the API cannot delete %s"):format(d.where, kind.name)) end
     if ctx.args.dry_run then
       r.result = current(ctx, kind, params) and "deleted" or "absent"
-      if r.result == "deleted" then output.line(ctx.io.stdout, "- " .. r.where) end
+      if r.result == "deleted" then output.line(diff_stream(ctx), "- " .. r.where) end
     else
       local _, err = ctx.client:call(kind.delete.name, params_.for_operation(kind.delete, params))
       if humanitec.is_error(err) and err.status == 404 then
