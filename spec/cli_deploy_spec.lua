@@ -69,6 +69,16 @@ describe("humanitec deploy", function()
     assert.equals(version, deployed("development", json.decode(out).id).value_set_version_id)
   end)
 
+  it("refuses --values-version where it would be ignored: a rollback, or an environment into another", function()
+    local code, out, err = run("deploy deploy +1 . --app shop --env development --values-version v1")
+    assert.equals(2, code)
+    assert.equals("", out)
+    assert.matches("deploy deploy: %-%-values%-version goes with delta or set", err)
+    code, _, err = run("deploy env development production --app shop --values-version v1")
+    assert.equals(2, code)
+    assert.matches("deploy env: %-%-values%-version goes with delta or set", err)
+  end)
+
   it("prints a failed deployment's errors, and includes them with -o json, exiting 1", function()
     sim:fail_next_deployment { errors = { { code = "RES-101", summary = "Resource provisioning failed",
       message = "postgres: quota exceeded", scope = "resource", object_id = "db" } } }

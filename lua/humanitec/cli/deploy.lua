@@ -78,7 +78,8 @@ local function run(ctx)
   local common = {
     appId = app, envId = env, comment = args.message, wait = args.wait == true, timeout = args.timeout,
     on_progress = function(status, d)
-      output.line(ctx.io.stderr, ("%s: deployment %s %s"):format(where, tostring(d.id), status))
+      -- the server's words, scrubbed: an escape sequence in a status must not reach the terminal
+      output.line(ctx.io.stderr, output.scrub(("%s: deployment %s %s"):format(where, tostring(d.id), tostring(status))))
     end,
   }
   local deployment, err
@@ -87,6 +88,7 @@ local function run(ctx)
     common.from, common.to, common.envId = args.id, env, nil
     deployment, err = client:promote(common)
   elseif what == "deploy" then
+    if args.values_version then fail.usage("deploy deploy: --values-version goes with delta or set") end
     local steps = args.id:match("^%+(%d+)$")
     common.to = steps and tonumber(steps) or args.id
     if steps and common.to < 1 then fail.usage("deploy deploy: +N needs N of at least 1") end
