@@ -7,6 +7,8 @@ local nvim = require "support.nvim"
 local humanitec = require "humanitec"
 
 local have_nvim = helpers.have("nvim")
+-- Distinctive, so that finding it in a notification or a buffer line cannot be a coincidence.
+local TOKEN = "tok-Zq81-never-shown-3f9c"
 local q = helpers.shell_quote
 
 -- Loaded before each script: notifications and picker calls are recorded, a loop monitor, a result writer.
@@ -56,6 +58,13 @@ local PRELUDE = [[
   local r = { notes = notes, picks = picks }
   local function finish()
     monitor:close()
+    r.buffer_text = {}
+    for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(buf) then
+        r.buffer_text[#r.buffer_text + 1] = table.concat(lines(buf), "\n")
+      end
+    end
+    r.buffer_text = table.concat(r.buffer_text, "\n")
     r.maxgap, r.load_ms, r.ticks, r.over = maxgap, load_ms, ticks, over
     local f = assert(io.open(os.getenv("RESULT"), "w"))
     f:write(vim.json.encode(r))
@@ -84,9 +93,9 @@ describe(":Humanitec in Neovim", function()
     if not have_nvim then return end
     root = nvim.temp_dir()
     plugin = nvim.install(root)
-    sim = helpers.start_server("bin/humanitec-sim", { "--port", "0", "--org", "acme", "--token", "tok",
+    sim = helpers.start_server("bin/humanitec-sim", { "--port", "0", "--org", "acme", "--token", TOKEN,
       "--control", "--latency", "50", "--deploy-seconds", "0.5" })
-    client = humanitec.new { url = sim.url, token = "tok", org = "acme", config_file = "/dev/null" }
+    client = humanitec.new { url = sim.url, token = TOKEN, org = "acme", config_file = "/dev/null" }
     control = humanitec.new { url = sim.url, token = false, config_file = "/dev/null" }
     -- An application with two environments, values (one secret), and two deployments: one that succeeded,
     -- then one that failed.
@@ -128,11 +137,14 @@ describe(":Humanitec in Neovim", function()
   end)
 
   local function run(body, extra)
-    local env = { HUMANITEC_TOKEN = "tok", HUMANITEC_ORG = "acme", HUMANITEC_API_PREFIX = sim.url }
+    local env = { HUMANITEC_TOKEN = TOKEN, HUMANITEC_ORG = "acme", HUMANITEC_API_PREFIX = sim.url }
     for k, v in pairs(extra or {}) do env[k] = v end
     local result, out = nvim.run(root, plugin, script(body), env)
     assert.is_table(result, out)
     assert.is_nil(result.error, result.error)
+    -- The token is in no notification and no buffer line, whatever the script did (error paths included).
+    assert.is_nil(note_text(result):find(TOKEN, 1, true), "a notification shows the token")
+    assert.is_nil(result.buffer_text:find(TOKEN, 1, true), "a buffer shows the token")
     worst_load = math.max(worst_load, result.load_ms)
     return result
   end
@@ -192,6 +204,35 @@ describe(":Humanitec in Neovim", function()
     assert.matches("Humanitec: environment acme/web/production", text)
     assert.matches("usage: :Humanitec org|app|env|show|deployments|deployment|deploy|cancel", text)
     assert.equals(4, result.notes[#result.notes].level) -- vim.log.levels.ERROR
+  end)
+
+  it("keeps a setup{ client = { token } } token out of options(), notifications and buffers, errors included",
+    function()
+    if skip() then return end
+    local body = [[
+      hnvim.setup { client = { token = os.getenv("SETUP_TOKEN"), url = os.getenv("API"), org = "acme",
+        config_file = "/dev/null" }, poll_interval = 0.2 }
+      r.options = vim.inspect(hnvim.options())
+      r.has_token = hnvim.has_setup_token()
+      hnvim.state.org, hnvim.state.app, hnvim.state.env = "acme", "web", "development"
+      vim.cmd("Humanitec show")
+      wait(function() return lines()[1] ~= "Loading ..." end)
+      r.show = lines()
+      -- Error paths: an app that does not exist, a deployment that does not exist.
+      hnvim.state.app = "no-such-app"
+      vim.cmd("enew")
+      vim.cmd("Humanitec show")
+      wait(function() return lines()[1] ~= "Loading ..." end)
+      hnvim.state.app = "web"
+      vim.cmd("enew")
+      vim.cmd("Humanitec deployment no-such-deployment")
+      wait(function() return lines()[1] ~= "Loading ..." end)
+    ]]
+    local result = run(body, { SETUP_TOKEN = TOKEN, API = sim.url, HUMANITEC_TOKEN = "env-token-not-accepted" })
+    assert.is_true(result.has_token)
+    assert.is_nil(result.options:find(TOKEN, 1, true), "options() returns the token")
+    assert.matches("development", table.concat(result.show, "\n")) -- the token from setup was used
+    assert.matches("404", result.buffer_text) -- the error paths ran
   end)
 
   it("shows an environment: last deployment, status, modules, values with secrets masked", function()

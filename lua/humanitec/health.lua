@@ -59,7 +59,9 @@ function M.check()
   end
   settings.token = nil -- only where it came from is ever shown
   local sources = settings.sources or {}
-  if sources.token then
+  if hnvim.has_setup_token() then
+    report.ok("token: from setup{ client = { token = ... } }")
+  elseif sources.token then
     report.ok("token: from the " .. sources.token)
   else
     report.error("no token", { "set HUMANITEC_TOKEN, or log in with humctl (~/.humctl)" })

@@ -11,7 +11,10 @@
 local M = {}
 
 -- What setup() was given: client options for humanitec.new (url, token, timeout, ...), and the plugin's own.
+-- A token given as setup{ client = { token = ... } } is not among them: it is held here only, handed to
+-- humanitec.new for each client and never returned by M.options().
 local options = { client = {}, poll_interval = 2, schema = true }
+local setup_token = nil
 
 --- What is picked: the organization, application and environment the commands act on.
 M.state = { org = nil, app = nil, env = nil }
@@ -96,8 +99,13 @@ function M.setup(opts)
   end
   for _, c in pairs(clients) do c:close() end
   clients = {}
+  local client_opts = {}
+  for k, v in pairs(opts.client or {}) do
+    if k ~= "token" then client_opts[k] = v end
+  end
+  setup_token = opts.client and opts.client.token
   options = {
-    client = opts.client or {}, poll_interval = opts.poll_interval or 2, schema = opts.schema ~= false,
+    client = client_opts, poll_interval = opts.poll_interval or 2, schema = opts.schema ~= false,
   }
   M.state.org, M.state.app, M.state.env = opts.org, opts.app, opts.env
   if options.schema then
@@ -107,9 +115,15 @@ function M.setup(opts)
   end
 end
 
---- The plugin's options, as setup() left them.
+--- The plugin's options, as setup() left them, without the token.
 function M.options()
   return options
+end
+
+--- Whether setup() was given a token (which is never shown or returned).
+---@return boolean
+function M.has_setup_token()
+  return type(setup_token) == "string"
 end
 
 --- The shared client for `org` (by default the picked one, else the configured one), made on first use and
@@ -129,6 +143,7 @@ function M.client(org)
   if core_err then return nil, core_err end
   local client_opts = {}
   for k, v in pairs(options.client) do client_opts[k] = v end
+  client_opts.token = setup_token
   client_opts.org = org or client_opts.org
   local ok, made = pcall(require("humanitec").new, client_opts)
   if not ok then return nil, tostring(made) end
