@@ -74,6 +74,7 @@ describe("humanitec deploy", function()
     assert.equals(2, code)
     assert.equals("", out)
     assert.matches("deploy deploy: %-%-values%-version goes with delta or set", err)
+    local _
     code, _, err = run("deploy env development production --app shop --values-version v1")
     assert.equals(2, code)
     assert.matches("deploy env: %-%-values%-version goes with delta or set", err)
