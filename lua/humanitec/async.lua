@@ -83,12 +83,26 @@ function M.install(Client, internal)
       if not ok then report(self, callback_err) end
     end
     if rec.done then return end
-    -- Nothing from here to the call allocates (rec.done exists already), so a call marked done is called.
+    if rec.direct or not self._deliver then
+      -- The call is marked done as its callback is entered (rec.done exists already: nothing allocates). When
+      -- memory runs out before that (Lua could not make the call frame) the raise goes on with the call not
+      -- done, and the outcome stays where the next dispatch, or close(), finds it.
+      local function enter_direct()
+        rec.done = true
+        st.count = st.count - 1
+        return callback(data, err, response)
+      end
+      local ok, callback_err = pcall(enter_direct)
+      if not ok then
+        if not rec.done then error(callback_err, 0) end
+        report(self, callback_err)
+      end
+      return
+    end
+    -- Through the adapter's delivery the call is done once handed to it: the callback runs later, once.
     rec.done = true
     st.count = st.count - 1
-    if rec.direct or not self._deliver then
-      call()
-    else
+    do
       local ok, deliver_err = pcall(self._deliver, call)
       if not ok then -- the callback still runs, once
         report(self, deliver_err)
