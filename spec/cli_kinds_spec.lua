@@ -142,6 +142,8 @@ describe("humanitec CLI kinds", function()
       "remove", "/modules/add/gone" })))
     assert.matches("must be add, remove or replace", select(3, run({ "update", "delta", id, "--app", "shop",
       "move", "/a", "/b" })))
+    assert.matches("did you mean 'replace'%?", select(3, run({ "update", "delta", id, "--app", "shop",
+      "replce", "/a", "1" })))
     assert.matches("are for deltas", select(3, run({ "update", "app", "shop", "add", "/a", "1" })))
   end)
 

@@ -213,6 +213,10 @@ describe("humanitec CLI output", function()
         end
       end
       assert.equals(2, (run("completion tcsh", { bare = true })))
+      local _, err
+      code, _, err = run("get apps -o jsn")
+      assert.equals(2, code)
+      assert.matches("must be one of .*; did you mean 'json'%?", err)
     end)
   end)
 end)

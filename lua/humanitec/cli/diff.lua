@@ -17,15 +17,19 @@ function M.declare(parser, state)
   diff:argument("to", "A set id or env/ENV."):argname("<b>")
 end
 
-local function set_of(ctx, app, ref)
-  local env = ref:match("^envs?/(.+)$")
-  if not env then return ref end
+local function env_set(ctx, app, env)
   local environment = fail.check(ctx.client:get_environment { appId = app, envId = env })
   local last = environment.last_deploy
   if type(last) ~= "table" or type(last.set_id) ~= "string" then
     error(fail.new(fail.FAILURE, ("humanitec: diff: %s/%s has no deployment yet"):format(app, env)), 0)
   end
   return last.set_id
+end
+
+local function set_of(ctx, app, ref)
+  local env = ref:match("^envs?/(.+)$")
+  if not env then return ref end
+  return env_set(ctx, app, env)
 end
 
 local function sorted_keys(t)
@@ -71,7 +75,17 @@ local function run(ctx)
   args_.need(ctx, "org", "diff sets")
   local from = set_of(ctx, app, ctx.args.from)
   local to = set_of(ctx, app, ctx.args.to)
-  local diff = fail.check(ctx.client:get_diff { appId = app, setId = to, sourceSetId = from })
+  local diff, err = ctx.client:get_diff { appId = app, setId = to, sourceSetId = from }
+  if err and err.status == 404 then
+    -- a bare word that is no set id (those are hex) is most likely an environment's name
+    for _, ref in ipairs({ ctx.args.from, ctx.args.to }) do
+      if not ref:match("^envs?/") and not ref:match("^%x+$") then
+        local code, line = fail.classify(err)
+        error(fail.new(code, ("%s (for the set an environment runs, give env/%s)"):format(line, output.scrub(ref))), 0)
+      end
+    end
+  end
+  diff = fail.check(diff, err)
   if ctx.format == "json" or ctx.format == "yaml" then
     output.emit(ctx, diff)
     return fail.OK

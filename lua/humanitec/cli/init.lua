@@ -82,12 +82,24 @@ local function command_in(argv)
 end
 
 -- argparse's message as one line, naming the command, with its "Did you mean" as a suggestion.
-local function usage_line(message, cmd)
+local function usage_line(message, cmd, argv)
   local text, tip = message:match("^(.-)\nDid you mean (.-)%?$")
   if not text then text = message:match("^[^\n]*") end
   if text == "unknown command '" .. (text:match("'(.*)'") or "") .. "'" and not tip then
     local guess = args_.suggest(text:match("'(.*)'"), COMMAND_NAMES)
     if guess then tip = "'" .. guess .. "'" end
+  end
+  -- "-o jsn": argparse names the choices, not what was given; the value after the option is the typo
+  local flag = text:match("^argument for option '(.-)' must be one of")
+  if flag and not tip then
+    local names = { [flag] = true }
+    if flag == "-o" or flag == "--output" then names["-o"], names["--output"] = true, true end
+    for i = 1, #argv - 1 do
+      if names[argv[i]] then
+        local guess = args_.suggest(argv[i + 1], args_.FORMATS)
+        if guess then tip = "'" .. guess .. "'" end
+      end
+    end
   end
   local where = cmd and (PROGRAM .. " " .. cmd) or PROGRAM
   return ("%s: %s%s%s (see '%s --help')"):format(PROGRAM, cmd and (cmd .. ": ") or "", text,
@@ -160,7 +172,7 @@ function M.main(argv, opts)
     ok, args = parser:pparse(argv)
   end
   if not ok then
-    output.line(io_.stderr, usage_line(args, command_in(argv)))
+    output.line(io_.stderr, usage_line(args, command_in(argv), argv))
     return M.USAGE
   end
 

@@ -144,7 +144,9 @@ end
 local function update_delta(ctx, kind, params)
   local op, path, value = ctx.args.op[1], ctx.args.op[2], ctx.args.op[3]
   if op ~= "add" and op ~= "remove" and op ~= "replace" then
-    fail.usage("update delta: the operation must be add, remove or replace, got '" .. tostring(op) .. "'")
+    local guess = args_.suggest(tostring(op), { "add", "remove", "replace" })
+    fail.usage("update delta: the operation must be add, remove or replace, got '" .. tostring(op) .. "'"
+      .. (guess and ("; did you mean '" .. guess .. "'?") or ""))
   end
   if path == nil then fail.usage("update delta " .. op .. " needs a PATH") end
   if op ~= "remove" and value == nil then fail.usage("update delta " .. op .. " needs a VALUE") end
