@@ -299,6 +299,55 @@ describe(":Humanitec in Neovim", function()
     assert_no_stall(result)
   end)
 
+  it("trusts no server text: ids that are not strings are skipped, control characters are escaped in "
+    .. "notifications, and <Tab> while a listing is pending starts no second one", function()
+    if skip() then return end
+    local result = run [[
+      -- A client whose answers are made up here: what a broken or hostile API could send.
+      local calls = {}
+      local answers = {
+        list_organizations = { { { id = "acme" }, { id = 42 }, { id = { "x" } }, { name = "no id" }, "junk" } },
+        create_delta = { { id = "d1" } },
+        create_deployment = { { id = "dep\27[2J1", status = "failed\n\27]0;title\7" } },
+        list_deployment_errors = { { { summary = "broke\r\n\27[31mred\0" } } },
+      }
+      local fake = { org = "acme" }
+      function fake:start(op, _, cb)
+        calls[op] = (calls[op] or 0) + 1
+        local answer = answers[op] or { nil, "unexpected " .. op }
+        vim.defer_fn(function() cb(answer[1], answer[2]) end, 200)
+        return { cancel = function() end }
+      end
+      hnvim.client = function() return fake end
+      for _ = 1, 5 do vim.fn.getcompletion("Humanitec org ", "cmdline") end -- <Tab>, again and again
+      r.listings_started = calls.list_organizations
+      wait(function() return #vim.fn.getcompletion("Humanitec org ", "cmdline") > 0 end, 5000)
+      r.orgs = vim.fn.getcompletion("Humanitec org ", "cmdline")
+      want = { "acme" }
+      vim.cmd("Humanitec org")
+      wait(function() return hnvim.state.org == "acme" end, 5000)
+      r.picked = hnvim.state.org
+      hnvim.state.app, hnvim.state.env = "web", "production"
+      vim.cmd("edit delta.json")
+      vim.api.nvim_buf_set_lines(0, 0, -1, false, { '{ "modules": {} }' })
+      vim.cmd("Humanitec deploy")
+      wait(function() return last_note():find("broke") ~= nil end, 5000)
+      answers.create_delta = { nil, "refused:\n\27[31mevil\7" }
+      vim.cmd("Humanitec deploy")
+      wait(function() return last_note():find("evil") ~= nil end, 5000)
+    ]]
+    assert.equals(1, result.listings_started)
+    assert.same({ "acme" }, result.orgs)
+    assert.equals("acme", result.picked)
+    assert.same({ "acme" }, result.picks[1].items)
+    local text = note_text(result)
+    assert.matches("broke", text)
+    assert.matches("evil", text)
+    for _, n in ipairs(result.notes) do
+      assert.is_nil(n.msg:find("%c"), "a notification holds a control character: " .. n.msg)
+    end
+  end)
+
   it("deploys a delta buffer with progress notifications replaced in place, and a final status", function()
     if skip() then return end
     local result = run [[

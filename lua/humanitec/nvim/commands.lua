@@ -85,12 +85,17 @@ local function pick(kind, op, params, given, store, done)
   if not c then return end
   hnvim.spawn(function(task)
     local list, err = task:request(c, op, params)
-    if not list then return notify(("cannot list %ss: %s"):format(kind, tostring(err)), ERROR) end
-    local ids = {}
-    for _, item in ipairs(list) do ids[#ids + 1] = item.id end
+    if not list then return notify(("cannot list %ss: %s"):format(kind, view.clean(tostring(err))), ERROR) end
+    -- Only items with a string id can be picked (the API's answer is not trusted to have one).
+    local ids, items = {}, {}
+    for _, item in ipairs(type(list) == "table" and list or {}) do
+      if type(item) == "table" and type(item.id) == "string" then
+        ids[#ids + 1], items[#items + 1] = item.id, item
+      end
+    end
     store(ids)
     if #ids == 0 then return notify("no " .. kind .. " to pick", WARN) end
-    vim.ui.select(list, {
+    vim.ui.select(items, {
       prompt = "Humanitec " .. kind,
       format_item = function(item)
         local name = type(item.name) == "string" and item.name ~= item.id and (" (" .. item.name .. ")") or ""
@@ -159,7 +164,7 @@ function subcommands.show()
     end
     values, err = task:request(c, "list_env_values", p)
     M.set_lines(buf, view.environment(w, env, set, values))
-    if not values then notify("cannot read the values: " .. tostring(err), WARN) end
+    if not values then notify("cannot read the values: " .. view.clean(tostring(err)), WARN) end
   end, { buf = buf })
 end
 
@@ -276,40 +281,47 @@ function subcommands.deploy(args)
   hnvim.spawn(function(task)
     progress(state, "deploying to " .. target .. ": creating the delta")
     local created, cerr = task:request(c, "create_delta", { orgId = w.org, appId = w.app, body = delta })
-    if not created then return progress(state, "deploy to " .. target .. " failed: " .. tostring(cerr), ERROR) end
+    if not created then
+      return progress(state, "deploy to " .. target .. " failed: " .. view.clean(tostring(cerr)), ERROR)
+    end
     local delta_id = type(created) == "string" and created or created.id
     local d, derr = task:request(c, "create_deployment", {
       orgId = w.org, appId = w.app, envId = w.env, body = { delta_id = delta_id, comment = comment },
     })
-    if not d then return progress(state, "deploy to " .. target .. " failed: " .. tostring(derr), ERROR) end
+    if not d then return progress(state, "deploy to " .. target .. " failed: " .. view.clean(tostring(derr)), ERROR) end
+    if type(d.id) ~= "string" then
+      return progress(state, "deploy to " .. target .. " failed: the API's answer has no deployment id", ERROR)
+    end
     deployment_id = d.id
+    local shown_id = view.clean(d.id)
     local status = d.status
-    progress(state, ("deployment %s to %s: %s"):format(d.id, target, tostring(status)))
+    progress(state, ("deployment %s to %s: %s"):format(shown_id, target, view.clean(tostring(status))))
     local p = { orgId = w.org, appId = w.app, envId = w.env, deployId = d.id }
     while RUNNING[status] do
       task:sleep(hnvim.options().poll_interval)
       local now, gerr = task:request(c, "get_deployment", p)
       if not now then
-        return progress(state, ("deployment %s: cannot read its status: %s"):format(d.id, tostring(gerr)), ERROR)
+        return progress(state, ("deployment %s: cannot read its status: %s"):format(shown_id,
+          view.clean(tostring(gerr))), ERROR)
       end
       if now.status ~= status then
         status = now.status
-        progress(state, ("deployment %s to %s: %s"):format(d.id, target, tostring(status)))
+        progress(state, ("deployment %s to %s: %s"):format(shown_id, target, view.clean(tostring(status))))
       end
     end
     if status == "succeeded" then
-      return progress(state, ("deployment %s to %s succeeded"):format(d.id, target))
+      return progress(state, ("deployment %s to %s succeeded"):format(shown_id, target))
     end
     local errs = task:request(c, "list_deployment_errors", p)
     local first = type(errs) == "table" and errs[1] or nil
     local why = first and (first.summary or first.message) or "no details from the API"
-    progress(state, ("deployment %s to %s %s: %s (:Humanitec deployment %s)"):format(d.id, target, tostring(status),
-      tostring(why), d.id), ERROR)
+    progress(state, ("deployment %s to %s %s: %s (:Humanitec deployment %s)"):format(shown_id, target,
+      view.clean(tostring(status)), view.clean(tostring(why)), shown_id), ERROR)
   end, {
     buf = source,
     on_cancel = function()
       progress(state, deployment_id and ("stopped watching deployment %s to %s; it goes on in Humanitec")
-        :format(deployment_id, target) or ("deploy to " .. target .. " cancelled"), WARN)
+        :format(view.clean(deployment_id), target) or ("deploy to " .. target .. " cancelled"), WARN)
     end,
   })
 end
@@ -332,6 +344,8 @@ function M.run(args)
   end
   fn({ unpack(args, 2) })
 end
+
+local listing = {} -- completion listings in flight, by operation and parent
 
 local function matching(list, lead)
   local out = {}
@@ -370,17 +384,23 @@ function M.complete(lead, line)
   else
     return {}
   end
-  if list == nil then
+  -- One listing at a time per list: every <Tab> while it is in flight would otherwise start another.
+  local key = op .. "\0" .. (params and (tostring(params.orgId) .. "/" .. tostring(params.appId)) or "")
+  if list == nil and not listing[key] then
     local c = hnvim.client()
     if c then
+      listing[key] = true
       hnvim.spawn(function(task)
         local got = task:request(c, op, params)
+        listing[key] = nil
         if type(got) == "table" then
           local ids = {}
-          for _, item in ipairs(got) do ids[#ids + 1] = item.id end
+          for _, item in ipairs(got) do
+            if type(item) == "table" and type(item.id) == "string" then ids[#ids + 1] = item.id end
+          end
           store(ids)
         end
-      end)
+      end, { on_cancel = function() listing[key] = nil end })
     end
   end
   return matching(list, lead)
