@@ -18,9 +18,10 @@ describe("humanitec login", function()
 
   after_each(function() os.remove(file) end)
 
-  local function login(browser, extra)
+  local function login(browser, extra, transport)
     local seen = {}
     local opts = { bare = true, config_file = file, env = { HUMANITEC_API_PREFIX = "http://sim.invalid" },
+      transport = transport,
       open_url = function(url, code)
         seen.url, seen.code = url, code
         local pending = sim:device_requests()
@@ -61,6 +62,32 @@ describe("humanitec login", function()
     assert.matches("Logged out", err)
     assert.equals(3, (run("get orgs", { bare = true, config_file = file,
       env = { HUMANITEC_API_PREFIX = "http://sim.invalid" } })))
+  end)
+
+  it("scrubs control characters from the server's URL and code before stderr, and opens no such URL", function()
+    local json = require "humanitec.json"
+    local inner = sim:transport()
+    local hostile = { open = function(_, o)
+      local session = inner:open(o)
+      return setmetatable({ request = function(_, method, url, headers, body, timeout)
+        local status, h, b, x = session:request(method, url, headers, body, timeout)
+        if method == "POST" and url:find("/auth/device$") and status == 200 then
+          local data = json.decode(b)
+          data.verification_url = "https://app.example/\27]0;owned\7x\r\27[2K"
+          b = json.encode(data)
+        end
+        return status, h, b, x
+      end }, { __index = function(_, k)
+        local v = session[k]
+        if type(v) == "function" then return function(_, ...) return v(session, ...) end end
+        return v
+      end })
+    end }
+    local code, _, err, seen = login(function(c) sim:refuse_device(c) end, nil, hostile)
+    assert.equals(3, code)
+    assert.is_nil(err:gsub("\n", ""):find("%c"), "a control character reached stderr")
+    assert.matches("Open https://app.example/ ]0;owned x", err, 1, true)
+    assert.is_nil(seen.url, "a URL with control characters was opened")
   end)
 
   it("exits 3 when the log-in is refused, writing nothing", function()

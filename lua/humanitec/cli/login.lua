@@ -56,9 +56,11 @@ local function login(ctx)
     error(fail.new(fail.FAILURE, "humanitec: login: the API did not start a device log-in"), 0)
   end
   local err_ = ctx.io.stderr
-  output.line(err_, "Open " .. tostring(started.verification_url) .. " and confirm the security code "
-    .. started.security_code)
-  local opened = ctx.opts.open_url and ctx.opts.open_url(started.verification_url, started.security_code)
+  -- the server's text, scrubbed: a control character in it must not reach the terminal, nor the browser
+  output.line(err_, output.scrub("Open " .. tostring(started.verification_url) .. " and confirm the security code "
+    .. started.security_code))
+  local link = type(started.verification_url) == "string" and started.verification_url:match("^https?://[^%c%s]+$")
+  local opened = link and ctx.opts.open_url and ctx.opts.open_url(link, output.scrub(started.security_code))
   if not opened then output.line(err_, "(no browser here: open the URL on any device)") end
   local now, sleep = client:_clock()
   local deadline = now() + (ctx.args.timeout or M.DEFAULT_TIMEOUT)
