@@ -146,7 +146,7 @@ describe(":Humanitec in Neovim", function()
     assert.is_nil(note_text(result):find(TOKEN, 1, true), "a notification shows the token")
     assert.is_nil(result.buffer_text:find(TOKEN, 1, true), "a buffer shows the token")
     worst_load = math.max(worst_load, result.load_ms)
-    return result
+    return result, out
   end
 
   -- The editor's loop never went long without running while requests were in flight (a loose bound: the
@@ -297,6 +297,24 @@ describe(":Humanitec in Neovim", function()
     assert.same(ids, result.completion)
     assert.matches("Status: succeeded\n.*Errors %(0%)", table.concat(result.first, "\n"))
     assert_no_stall(result)
+  end)
+
+  it("writes nothing to stderr when the API refuses connections (no poll on a socket libcurl has closed)",
+    function()
+    if skip() then return end
+    local result, out = run [[
+      local refused = require("humanitec").new { url = "http://127.0.0.1:1", token = false, org = "acme",
+        config_file = "/dev/null", retries = { attempts = 3, base = 0.01, cap = 0.02 } }
+      require("humanitec.loop").nvim(refused)
+      local done
+      refused:start("GET", "/orgs", function(_, err) done = tostring(err) end)
+      wait(function() return done ~= nil end)
+      r.err = done
+      refused:close()
+    ]]
+    assert.matches("onnect", result.err)
+    assert.matches("3 attempts", result.err)
+    assert.equals("", out, "Neovim wrote to stderr")
   end)
 
   it("trusts no server text: ids that are not strings are skipped, control characters are escaped in "

@@ -45,6 +45,10 @@ function M.luv(client, uv, opts)
   end
 
   local polls = {} -- fd -> { handle = poll handle, gen = n, what = "in"|"out"|"inout" }
+  -- A socket libcurl is still connecting is first handed back to libcurl once, on the next timer tick, before
+  -- a poll watches it: a refused connection is found then and the socket closed, whereas a poll would see the
+  -- error (POLLERR) first, and luv writes "EBADF: bad file descriptor" to stderr for it. fd -> gen probed.
+  local probed, probes = {}, {}
   local timer = uv.new_timer()
   local attached = true
   local reconcile
@@ -76,6 +80,14 @@ function M.luv(client, uv, opts)
 
   local function on_timer()
     if not attached then return end
+    if next(probes) ~= nil then
+      local due = probes
+      probes = {}
+      for fd in pairs(due) do
+        if not attached then return end
+        guarded(client._act, client, fd, false, true)
+      end
+    end
     guarded(act)
   end
 
@@ -87,14 +99,19 @@ function M.luv(client, uv, opts)
       local w = watched[fd]
       if not w or w.gen ~= p.gen then stop_poll(fd) end
     end
+    for fd, gen in pairs(probed) do
+      if not watched[fd] or watched[fd].gen ~= gen then probed[fd], probes[fd] = nil, nil end
+    end
     for fd, w in pairs(watched) do
       local p = polls[fd]
-      if not p then
+      if not p and w.what == "out" and probed[fd] ~= w.gen then
+        probed[fd], probes[fd] = w.gen, true -- not polled until libcurl has looked at it once (see above)
+      elseif not p and not probes[fd] then
         local handle = uv.new_socket_poll(fd)
         p = { handle = handle, gen = w.gen }
         polls[fd] = p
       end
-      if p.what ~= w.what then
+      if p and p.what ~= w.what then
         p.what = w.what
         p.handle:start(EVENTS[w.what], function(err, events)
           if not attached then return end
@@ -107,6 +124,7 @@ function M.luv(client, uv, opts)
     end
     timer:stop()
     local wake = client:_next_wakeup()
+    if next(probes) ~= nil then wake = 0 end
     if wake then
       timer:start(math.max(0, math.ceil(wake * 1000)), 0, on_timer)
     end
