@@ -5,11 +5,15 @@ local M = {}
 
 M.TOKEN = "cli-secret-token-4711" -- must never appear in anything the CLI prints
 
---- A stream that keeps what is written to it.
+--- A stream that keeps what is written to it; `text` is all of it. The pieces are joined when read, not
+--- appended one by one (20,000 lines took 90 s under luajit that way).
 function M.buffer()
-  local b = { text = "" }
+  local parts = {}
+  local b = setmetatable({}, { __index = function(_, k)
+    if k == "text" then return table.concat(parts) end
+  end })
   function b:write(...)
-    for i = 1, select("#", ...) do self.text = self.text .. tostring((select(i, ...))) end
+    for i = 1, select("#", ...) do parts[#parts + 1] = tostring((select(i, ...))) end
     return self
   end
   return b
