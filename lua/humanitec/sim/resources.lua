@@ -118,6 +118,28 @@ function M.match(org, ctx, skip)
   return best, best_c
 end
 
+-- Calls fn(res_id, external, class) for each external resource the modules declare with a type, modules and
+-- then names in sorted order, so what is made from them comes out the same on every run.
+local function each_external(modules, fn)
+  local mids = {}
+  for mid in pairs(modules or {}) do mids[#mids + 1] = mid end
+  table.sort(mids)
+  for _, mid in ipairs(mids) do
+    local externals = U.is_object(modules[mid]) and modules[mid].externals
+    if U.is_object(externals) then
+      local names = {}
+      for name in pairs(externals) do names[#names + 1] = name end
+      table.sort(names)
+      for _, name in ipairs(names) do
+        local ext = externals[name]
+        if U.is_object(ext) and type(ext.type) == "string" then
+          fn("modules." .. mid .. ".externals." .. name, ext, type(ext.class) == "string" and ext.class or "default")
+        end
+      end
+    end
+  end
+end
+
 --- Records the Active Resources of a successful deployment: one per external resource in the set that a
 -- definition matches. Resources of the environment that the set no longer declares are dropped.
 ---@param sim table
@@ -132,34 +154,19 @@ function M.provision(sim, org, app, env, set, deploy)
   for _, r in ipairs(org.active_resources) do
     if not (r.app_id == app.id and r.env_id == env.id) then kept[#kept + 1] = r end
   end
-  local module_ids = {}
-  for id in pairs(set.modules) do module_ids[#module_ids + 1] = id end
-  table.sort(module_ids)
-  for _, mid in ipairs(module_ids) do
-    local externals = U.is_object(set.modules[mid]) and set.modules[mid].externals
-    if U.is_object(externals) then
-      local names = {}
-      for name in pairs(externals) do names[#names + 1] = name end
-      table.sort(names)
-      for _, name in ipairs(names) do
-        local ext = externals[name]
-        if U.is_object(ext) and type(ext.type) == "string" then
-          local ctx = {
-            type = ext.type, class = type(ext.class) == "string" and ext.class or "default", app_id = app.id,
-            env_id = env.id, env_type = env.type, res_id = "modules." .. mid .. ".externals." .. name,
-          }
-          local def, c = M.match(org, ctx)
-          if def then
-            kept[#kept + 1] = {
-              app_id = app.id, env_id = env.id, env_type = env.type, res_id = ctx.res_id, type = ext.type,
-              class = ctx.class, def_id = def.id, criteria_id = c.id, deploy_id = deploy.id,
-              updated_at = sim:now(), gu_res_id = U.hex_id(sim, 40), seq = sim:next_seq(),
-            }
-          end
-        end
-      end
+  each_external(set.modules, function(res_id, ext, class)
+    local ctx = {
+      type = ext.type, class = class, app_id = app.id, env_id = env.id, env_type = env.type, res_id = res_id,
+    }
+    local def, c = M.match(org, ctx)
+    if def then
+      kept[#kept + 1] = {
+        app_id = app.id, env_id = env.id, env_type = env.type, res_id = res_id, type = ext.type, class = class,
+        def_id = def.id, criteria_id = c.id, deploy_id = deploy.id, updated_at = sim:now(),
+        gu_res_id = U.hex_id(sim, 40), seq = sim:next_seq(),
+      }
     end
-  end
+  end)
   org.active_resources = kept
 end
 
@@ -538,25 +545,10 @@ end
 ---@return table
 function M.set_inputs(content)
   local out = {}
-  local mids = {}
-  for mid in pairs(content.modules or {}) do mids[#mids + 1] = mid end
-  table.sort(mids)
-  for _, mid in ipairs(mids) do
-    local externals = U.is_object(content.modules[mid]) and content.modules[mid].externals
-    if U.is_object(externals) then
-      local names = {}
-      for name in pairs(externals) do names[#names + 1] = name end
-      table.sort(names)
-      for _, name in ipairs(names) do
-        local ext = externals[name]
-        if U.is_object(ext) and type(ext.type) == "string" then
-          out[#out + 1] = { id = "modules." .. mid .. ".externals." .. name, type = ext.type,
-            class = type(ext.class) == "string" and ext.class or "default",
-            resource = U.is_object(ext.params) and U.copy(ext.params) or {} }
-        end
-      end
-    end
-  end
+  each_external(content.modules, function(res_id, ext, class)
+    out[#out + 1] = { id = res_id, type = ext.type, class = class,
+      resource = U.is_object(ext.params) and U.copy(ext.params) or {} }
+  end)
   return U.array(out)
 end
 
