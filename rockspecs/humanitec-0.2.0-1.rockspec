@@ -78,6 +78,7 @@ build = {
       ["humanitec.dates"] = "lua/humanitec/dates.lua",
       ["humanitec.errors"] = "lua/humanitec/errors.lua",
       ["humanitec.health"] = "lua/humanitec/health.lua",
+      ["humanitec.hex"] = "lua/humanitec/hex.lua",
       ["humanitec"] = "lua/humanitec/init.lua",
       ["humanitec.json"] = "lua/humanitec/json.lua",
       ["humanitec.loop"] = "lua/humanitec/loop/init.lua",

@@ -7,6 +7,7 @@
 local args_ = require "humanitec.cli.args"
 local context = require "humanitec.cli.context"
 local fail = require "humanitec.cli.fail"
+local hex = require "humanitec.hex"
 local humanitec = require "humanitec"
 local output = require "humanitec.cli.output"
 
@@ -33,14 +34,9 @@ end
 
 -- 40 hex digits from the kernel's random source.
 local function device_id()
-  local f = io.open("/dev/urandom", "rb")
-  local bytes = f and f:read(20)
-  if f then f:close() end
-  if not bytes or #bytes < 20 then fail.config("login: cannot read /dev/urandom for a device id") end
-  -- basexx is a dependency of the rock; Debian's lua-basexx is on the 5.1-5.3 paths, which bin/humanitec adds.
-  local ok, basexx = pcall(require, "basexx")
-  if not ok then fail.config("login needs the basexx library (Debian: lua-basexx)") end
-  return basexx.to_hex(bytes):lower()
+  local id = hex.random(20)
+  if not id then fail.config("login: cannot read /dev/urandom for a device id") end
+  return id
 end
 
 local function login(ctx)

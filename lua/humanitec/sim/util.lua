@@ -7,6 +7,7 @@
 local basexx = require "basexx"
 local dates = require "humanitec.dates"
 local digest = require "openssl.digest"
+local hex = require "humanitec.hex"
 local json = require "humanitec.json"
 local url = require "humanitec.url"
 
@@ -248,7 +249,7 @@ M.parse_iso = dates.parse_iso
 ---@param msg string
 ---@return string
 function M.sha256_hex(msg)
-  return (digest.new("sha256"):final(msg):gsub(".", function(c) return string.format("%02x", c:byte()) end))
+  return hex.encode(digest.new("sha256"):final(msg))
 end
 
 --- The SHA-256 digest of `msg` in unpadded base64url (43 characters).

@@ -5,6 +5,7 @@
 --- assert(client:wait_pipeline_run { appId = "shop", pipelineId = "release", runId = run.id })
 --- ```
 local errors = require "humanitec.errors"
+local hex = require "humanitec.hex"
 local S = require "humanitec.workflows.shared"
 
 local W = {}
@@ -34,15 +35,11 @@ local RUN_OPEN = S.RUN_OPEN
 
 -- A key for Idempotency-Key: unique enough that two runs never share one, from the kernel when it can.
 local function idempotency_key()
-  local f = io.open("/dev/urandom", "rb")
-  local bytes = f and f:read(16)
-  if f then f:close() end
-  if not bytes or #bytes < 16 then
-    local parts = {}
-    for i = 1, 16 do parts[i] = string.char(math.random(0, 255)) end
-    bytes = table.concat(parts)
-  end
-  return (bytes:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
+  local key = hex.random(16)
+  if key then return key end
+  local parts = {}
+  for i = 1, 16 do parts[i] = string.char(math.random(0, 255)) end
+  return hex.encode(table.concat(parts))
 end
 
 --- Polls a pipeline run until it ends, calling `on_progress(status, run)` on every status change. Returns the
