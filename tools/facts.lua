@@ -18,6 +18,10 @@
 -- value, one trailing newline. The same upstream file always gives the same bytes.
 
 local cjson = require("cjson")
+-- tools/lib: the helpers the generators share.
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local gen = require "gen"
+local sorted_keys, is_sequence = gen.sorted_keys, gen.is_sequence
 
 local ARRAY = {} -- metatable marking the tables this tool builds as JSON arrays (an empty one stays `[]`)
 
@@ -28,23 +32,6 @@ end
 
 local function is_null(v)
   return v == cjson.null
-end
-
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  return keys
-end
-
-local function is_sequence(t)
-  local n = 0
-  for _ in pairs(t) do
-    n = n + 1
-  end
-  return n > 0 and n == #t
 end
 
 -- Values copied as they are (enum members, defaults, consts). An empty table there is ambiguous after

@@ -43,6 +43,10 @@
 -- parameter named `body` or `content_type`, which the builder reserves).
 
 local cjson = require("cjson")
+-- tools/lib: the helpers the generators share.
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local gen = require "gen"
+local sorted_keys = gen.sorted_keys
 
 local HTTP_METHODS = { "get", "put", "post", "delete", "options", "head", "patch", "trace" }
 
@@ -67,15 +71,6 @@ end
 
 local function is_null(v)
   return v == nil or v == cjson.null
-end
-
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do
-    keys[#keys + 1] = k
-  end
-  table.sort(keys)
-  return keys
 end
 
 local function read_file(path)

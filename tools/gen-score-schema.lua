@@ -8,6 +8,10 @@
 -- carries them gives the same output as one that does not. Keys are sorted, so the same schema gives the same
 -- bytes.
 local cjson = require "cjson"
+-- tools/lib: the helpers the generators share.
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local gen = require "gen"
+local sorted_keys, is_sequence = gen.sorted_keys, gen.is_sequence
 
 local input, output = arg[1], arg[2] or "lua/humanitec/score/schema.lua"
 if not input then
@@ -20,12 +24,6 @@ local PROSE = { description = true, title = true, examples = true, ["$comment"] 
 local f = assert(io.open(input, "rb"))
 local schema = cjson.decode(f:read("a"))
 f:close()
-
-local function is_sequence(t)
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  return n > 0 and #t == n
-end
 
 local function is_identifier(k)
   return type(k) == "string" and k:match("^[%a_][%w_]*$") and not ({
@@ -73,10 +71,7 @@ local function write(v, indent, data)
       local child = v[k]
       if not data and (k == "properties" or k == "patternProperties" or k == "$defs") and type(child) == "table" then
         emit("{\n")
-        local names = {}
-        for name in pairs(child) do names[#names + 1] = name end
-        table.sort(names)
-        for _, name in ipairs(names) do
+        for _, name in ipairs(sorted_keys(child)) do
           emit(indent .. "    [" .. string.format("%q", name) .. "] = ")
           write(child[name], indent .. "    ", false)
           emit(",\n")

@@ -13,6 +13,10 @@
 -- titles, examples and defaults are never read. Every table is written sorted, so the same spec gives the
 -- same bytes.
 local cjson = require("cjson")
+-- tools/lib: the helpers the generators share.
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
+local gen = require "gen"
+local sorted_keys, is_sequence = gen.sorted_keys, gen.is_sequence
 
 local KEEP = {
   type = true, required = true, enum = true, format = true, pattern = true, nullable = true,
@@ -48,19 +52,6 @@ local function reduce(s)
     end
   end
   return out
-end
-
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
-
-local function is_sequence(t)
-  local n = 0
-  for _ in pairs(t) do n = n + 1 end
-  return n > 0 and n == #t
 end
 
 local function serialize(v, out)

@@ -49,6 +49,17 @@ function M.is_array(t)
   return type(t) == "table" and getmetatable(t) == M.array_mt
 end
 
+--- The keys of a table, sorted by their text (numbers and strings mixed sort too): the one order in which the
+--- SDK writes an object's members, lists them and reports on them, the same on every interpreter.
+---@param t table
+---@return any[]
+function M.sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
 -- Encoding: a string no API value holds (it is wrapped in NUL characters) stands in for an empty array while
 -- cjson does the work, and is swapped back afterwards. cjson writes NUL as the escape \u0000, so the encoded
 -- form below is exact.

@@ -7,12 +7,7 @@ local json = require "humanitec.json"
 
 local M = {}
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = json.sorted_keys
 
 -- True when `t` is written as a sequence: marked as a JSON array, or with keys 1..n and n > 0.
 local function is_sequence(t)

@@ -59,12 +59,7 @@ local function count_keys(v)
 end
 
 -- Sorted keys, so that errors come out in the same order on every interpreter.
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = json.sorted_keys
 
 local function equal(a, b)
   local ka, kb = kind(a), kind(b)

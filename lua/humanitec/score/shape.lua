@@ -69,14 +69,7 @@ end
 M.split_path = split_path
 
 --- The keys of a table, sorted, so that what is made from them comes out in the same order everywhere.
----@param t table
----@return any[]
-function M.sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+M.sorted_keys = json.sorted_keys
 
 -- The value a `--property` gives: its text read as YAML (so `80` is a number and `[a, b]` a list), or the
 -- text itself when it is not a single YAML value.
