@@ -45,17 +45,12 @@ function M.install(Client, internal)
     return st
   end
 
-  -- Text for any error value, even one whose __tostring raises or gives no string.
-  local function describe(err)
-    local ok, text = pcall(tostring, err)
-    if ok and type(text) == "string" then return text end
-    return "(a " .. type(err) .. " error value that cannot be shown)"
-  end
+  local describe = errors.describe
 
-  -- Hands an error raised by a callback (or a hook) to the adapter's on_error, else to stderr. Never raises:
-  -- the driver that called back goes on with the other calls.
-  local function report(self, err)
-    local handler = self._on_callback_error
+  -- Hands an error raised by a callback (or a hook) to the adapter's on_error (`handler`, by default the one
+  -- attached now), else to stderr. Never raises: the driver that called back goes on with the other calls.
+  local function report(self, err, handler)
+    handler = handler or self._on_callback_error
     if handler then
       local ok, handler_err = pcall(handler, err)
       if ok then return end
@@ -69,6 +64,9 @@ function M.install(Client, internal)
   local function deliver(self, rec, data, err, response)
     local st = state(self)
     local callback = rec.callback
+    -- Where the callback's error goes is decided now: a callback the adapter runs after it was detached (the
+    -- client closed meanwhile) still reports to that adapter's on_error.
+    local on_error = self._on_callback_error
     local called, entered = false, false
     local function enter()
       entered = true
@@ -80,7 +78,7 @@ function M.install(Client, internal)
       local ok, callback_err = pcall(enter)
       -- Memory ran out before the callback began (Lua could not make its call frame): one more try.
       if not ok and not entered then ok, callback_err = pcall(enter) end
-      if not ok then report(self, callback_err) end
+      if not ok then report(self, callback_err, on_error) end
     end
     if rec.done then return end
     if rec.direct or not self._deliver then
@@ -95,7 +93,7 @@ function M.install(Client, internal)
       local ok, callback_err = pcall(enter_direct)
       if not ok then
         if not rec.done then error(callback_err, 0) end
-        report(self, callback_err)
+        report(self, callback_err, on_error)
       end
       return
     end
@@ -105,7 +103,7 @@ function M.install(Client, internal)
     do
       local ok, deliver_err = pcall(self._deliver, call)
       if not ok then -- the callback still runs, once
-        report(self, deliver_err)
+        report(self, deliver_err, on_error)
         call()
       end
     end
@@ -456,11 +454,14 @@ function M.install(Client, internal)
     self._on_callback_error = adapter.on_error
   end
 
-  --- Detaches the loop whose `detach` function is given, if it is still the attached one.
+  --- Detaches the loop whose `detach` function is given, if it is still the attached one. A client that is
+  --- closing keeps the loop's delivery and on_error: the calls close() ends aborted are handed over, and their
+  --- errors reported, the way the host asked for every other call (under Neovim, in the editor's main loop).
   ---@param detach fun()
   function Client:_detach(detach)
     if self._loop and self._loop.detach == detach then
-      self._loop, self._deliver, self._on_callback_error = nil, nil, nil
+      self._loop = nil
+      if not self._closed then self._deliver, self._on_callback_error = nil, nil end
     end
   end
 

@@ -81,6 +81,16 @@ function Error:__tostring()
   return table.concat(parts, " ")
 end
 
+--- Text for any value raised as an error, even one whose __tostring raises or gives no string: what the
+--- drivers and the event-loop adapters report when a callback raised it.
+---@param err any
+---@return string
+function M.describe(err)
+  local ok, text = pcall(tostring, err)
+  if ok and type(text) == "string" then return text end
+  return "(a " .. type(err) .. " error value that cannot be shown)"
+end
+
 --- Makes an error object from its fields.
 ---@param fields table
 ---@return humanitec.Error

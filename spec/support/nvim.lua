@@ -61,7 +61,8 @@ end
 
 --- Runs `script` (Lua source) in headless Neovim with `plugin` on its runtimepath, isolated from the user's
 --- configuration, with LUA_PATH and LUA_CPATH naming Lua 5.4 modules and `env` added. The script gets
---- RESULT (a file path) in its environment and writes JSON there; returns the decoded value and Neovim's output.
+--- RESULT (a file path) in its environment and writes JSON there; returns the decoded value (nil when the
+--- script wrote nothing), Neovim's output and its exit status.
 function M.run(root, plugin, script, env)
   local file = root .. "/script.lua"
   local f = assert(io.open(file, "w"))
@@ -75,12 +76,12 @@ function M.run(root, plugin, script, env)
   for _, w in ipairs { "--headless", "-c", q("luafile " .. file), "-c", "'qa!'", "</dev/null" } do
     words[#words + 1] = w
   end
-  local out = helpers.capture(table.concat(words, " "))
+  local out, status = helpers.capture(table.concat(words, " "))
   local text = helpers.read_file(result)
-  if text == "" then return nil, out end
+  if text == "" then return nil, out, status end
   local json = require "humanitec.json"
   local value = json.decode(text)
-  return value, out
+  return value, out, status
 end
 
 return M

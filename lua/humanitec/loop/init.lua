@@ -9,6 +9,7 @@
 --- The adapter watches the sockets libcurl asks for (one poll handle each, replaced when the descriptor's
 --- generation changes, so a socket libcurl closed and another that reused its number are never confused) and
 --- runs one timer for libcurl's timeouts and the client's retry waits.
+local errors = require "humanitec.errors"
 local vocabulary = require "humanitec.vocabulary"
 
 local M = {}
@@ -67,9 +68,7 @@ function M.luv(client, uv, opts)
     if ok then return end
     local handler = opts.on_error
     if not (handler and pcall(handler, err)) then
-      local shown, text = pcall(tostring, err)
-      io.stderr:write("humanitec: error in the event loop adapter: ",
-        shown and type(text) == "string" and text or type(err), "\n")
+      io.stderr:write("humanitec: error in the event loop adapter: ", errors.describe(err), "\n")
     end
   end
 
@@ -146,9 +145,11 @@ function M.luv(client, uv, opts)
   return { close = detach }
 end
 
---- Attaches `client` to Neovim's event loop (`vim.uv`, or `vim.loop` before 0.10). Callbacks run through
---- `vim.schedule`, in the main loop, so they may call any editor API; errors in them are reported with
---- `vim.notify`.
+--- Attaches `client` to Neovim's event loop (`vim.uv`, or `vim.loop` before 0.10). Callbacks run in the main
+--- loop (through `vim.schedule` when they come from inside a luv callback), so they may call any editor API;
+--- so does `opts.on_error(err)`, which receives the errors raised by callbacks. Without it, or when it raises
+--- too, they are reported with `vim.notify` at level ERROR (`nvim_err_writeln` if that raises). Nothing the
+--- adapter reports goes to stderr, which would write over the editor's screen.
 ---@param client humanitec.Client
 ---@param opts? {on_error?: fun(err: any)}
 ---@return table handle with close()
@@ -158,11 +159,41 @@ function M.nvim(client, opts)
     error("humanitec.loop.nvim runs inside Neovim only", 2)
   end
   opts = opts or {}
+  if type(opts) ~= "table" then error("bad argument #2 to 'nvim' (table expected, got " .. type(opts) .. ")", 2) end
+  for k in pairs(opts) do
+    if k ~= "on_error" then
+      error(("bad argument #2 to 'nvim' (unknown option '%s'%s)"):format(tostring(k),
+        vocabulary.hint(k, { "on_error" })), 2)
+    end
+  end
+  local user_on_error = opts.on_error
+  -- Inside a luv callback ("fast" context) the editor's API is refused (E5560): what runs there is scheduled.
+  -- Deliveries go through vim.schedule as it was when attached (as luv's opts.deliver is fixed then).
+  local schedule = vim.schedule
+  local function deliver(fn)
+    if vim.in_fast_event() then schedule(fn) else fn() end
+  end
+  local function in_main_loop(fn)
+    if vim.in_fast_event() then vim.schedule(fn) else fn() end
+  end
+  local function notify(text)
+    if not pcall(vim.notify, text, vim.log.levels.ERROR) then pcall(vim.api.nvim_err_writeln, text) end
+  end
   return M.luv(client, vim.uv or vim.loop, {
     host_runs_loop = true,
-    deliver = vim.schedule,
-    on_error = opts.on_error or function(err)
-      vim.notify("humanitec: error in a callback: " .. tostring(err), vim.log.levels.ERROR)
+    deliver = deliver,
+    on_error = function(err)
+      in_main_loop(function()
+        if not user_on_error then
+          notify("humanitec: error in a callback: " .. errors.describe(err))
+          return
+        end
+        local ok, handler_err = pcall(user_on_error, err)
+        if not ok then
+          notify("humanitec: error in on_error: " .. errors.describe(handler_err) .. " (reporting: "
+            .. errors.describe(err) .. ")")
+        end
+      end)
     end,
   })
 end
