@@ -230,6 +230,19 @@ describe("one vocabulary", function()
     client:close()
   end)
 
+  it("deploy with wait_for_running paces its tries as the waits do: a first interval over 10 s is kept", function()
+    local t = scripted(function(method, path)
+      if method == "POST" and path:find("/deploys$") then return 409, '{"message":"locked"}' end
+      return 200, "[]"
+    end)
+    local client = client_on(t)
+    local _, err = client:deploy { appId = "web", envId = "dev", set_id = "s1", wait_for_running = true,
+      interval = 20 }
+    assert.matches("gave up after 4 tries: no deployment was running", err.message)
+    assert.same({ 20, 20, 20 }, t.sleeps) -- never below the interval asked for, as wait_deployment polls
+    client:close()
+  end)
+
   it("deploy with wait_for_running gives up when time runs out first", function()
     local t = scripted(function(method, path)
       if method == "POST" and path:find("/deploys$") then return 409, '{"message":"locked"}' end

@@ -10,9 +10,7 @@ local S = require "humanitec.workflows.shared"
 
 local W = {}
 
-local check_opts, is_null, clock = S.check_opts, S.is_null, S.clock
-local watch, DEFAULT_TIMEOUT, DEFAULT_INTERVAL = S.watch, S.DEFAULT_TIMEOUT, S.DEFAULT_INTERVAL
-local MAX_INTERVAL, BACKOFF, RUNNING = S.MAX_INTERVAL, S.BACKOFF, S.RUNNING
+local check_opts, is_null, pace, wait, RUNNING = S.check_opts, S.is_null, S.pace, S.wait, S.RUNNING
 
 ---@class humanitec.WaitDeploymentOptions
 ---@field appId string
@@ -70,16 +68,9 @@ function W:wait_deployment(opts)
   local app = opts.appId
   local env = opts.envId
   local id = opts.deployId
-  local done, err, last, last_status = watch(self, opts, RUNNING, function()
+  local done, err = wait(self, opts, RUNNING, "deployment " .. id, "deployment", function()
     return self:get_deployment { appId = app, envId = env, deployId = id }
   end)
-  if err == "timeout" then
-    return nil, errors.new {
-      kind = "timeout", last_status = last_status, deployment = last, method = "GET",
-      message = ("deployment %s still %s after %g s"):format(id, tostring(last_status),
-        opts.timeout or DEFAULT_TIMEOUT),
-    }
-  end
   if not done then return nil, err end
   if done.status ~= "succeeded" then
     local list = self:list_deployment_errors { appId = app, envId = env, deployId = id }
@@ -149,8 +140,8 @@ function W:deploy(opts)
     delta_id = type(created) == "string" and created or created.id -- the API has answered with either
   end
 
-  local now = clock(self)
-  local deadline = now() + (opts.timeout or DEFAULT_TIMEOUT)
+  local p = pace(self, opts) -- one deadline for the conflicts and the wait; the conflicts' backing-off interval
+  local now = p.now
   local request = {
     appId = app, envId = env,
     body = { delta_id = delta_id, set_id = opts.set_id, comment = opts.comment,
@@ -160,8 +151,6 @@ function W:deploy(opts)
   -- On 409 with wait_for_running: wait for the deployment that holds the environment, then try again. A 409
   -- with none running is some other conflict (a locked environment, say): a few tries on a backing-off
   -- interval, in case one had just ended, and then the error, saying why the helper gave up.
-  local _, sleep = clock(self)
-  local interval = opts.interval or DEFAULT_INTERVAL
   local tries, idle = 1, 0
   while err and err.status == 409 and opts.wait_for_running do
     local active, list_err = running_deployment(self, app, env)
@@ -172,14 +161,14 @@ function W:deploy(opts)
       local started = now()
       local _, wait_err = self:wait_deployment {
         appId = app, envId = env, deployId = active.id, interval = opts.interval,
-        timeout = math.max(deadline - now(), 0),
+        timeout = math.max(p.left(), 0),
       }
       -- That one failing is no reason not to deploy this one; running out of time is.
       if wait_err and wait_err.kind ~= "deployment_failed" then return nil, wait_err end
-      if now() >= deadline then why = "out of time waiting for the running deployments" end
+      if p.left() <= 0 then why = "out of time waiting for the running deployments" end
       -- The list said running but the deployment had already ended: the list lags, or the 409 has another
       -- cause. Either way, POSTing again at once would spin; treat it like a 409 with nothing running.
-      waited = now() - started >= interval
+      waited = now() - started >= p.interval
     end
     if waited then
       idle = 0
@@ -188,11 +177,10 @@ function W:deploy(opts)
       if idle >= MAX_IDLE_CONFLICTS then
         why = active and "the deployment listed as running had already ended each time"
           or "no deployment was running, so waiting would not help (is the environment locked?)"
-      elseif now() + interval >= deadline then
+      elseif p.left() <= p.interval then
         why = "out of time, and no deployment was running"
       else
-        sleep(interval)
-        interval = math.min(interval * BACKOFF, MAX_INTERVAL)
+        p.pause()
       end
     end
     if why then return nil, gave_up(err, tries, why) end
@@ -203,7 +191,7 @@ function W:deploy(opts)
   if opts.wait == false then return deployment end
   return self:wait_deployment {
     appId = app, envId = env, deployId = deployment.id, interval = opts.interval, on_progress = opts.on_progress,
-    timeout = math.max(deadline - now(), 0),
+    timeout = math.max(p.left(), 0),
   }
 end
 

@@ -10,8 +10,7 @@ local S = require "humanitec.workflows.shared"
 
 local W = {}
 
-local check_opts, watch, DEFAULT_TIMEOUT = S.check_opts, S.watch, S.DEFAULT_TIMEOUT
-local RUN_OPEN = S.RUN_OPEN
+local check_opts, wait, RUN_OPEN = S.check_opts, S.wait, S.RUN_OPEN
 
 ---@class humanitec.WaitRunOptions
 ---@field appId string
@@ -52,14 +51,9 @@ function W:wait_pipeline_run(opts)
   local app = opts.appId
   local pipeline = opts.pipelineId
   local id = opts.runId
-  local done, err, last, last_status = watch(self, opts, RUN_OPEN, function()
+  local done, err = wait(self, opts, RUN_OPEN, "pipeline run " .. id, "run", function()
     return self:get_pipeline_run { appId = app, pipelineId = pipeline, runId = id }
   end)
-  if err == "timeout" then
-    return nil, errors.new { kind = "timeout", last_status = last_status, run = last,
-      message = ("pipeline run %s still %s after %g s"):format(id, tostring(last_status),
-        opts.timeout or DEFAULT_TIMEOUT) }
-  end
   if not done then return nil, err end
   if done.status ~= "succeeded" then
     return nil, errors.new { kind = "pipeline_failed", run = done,

@@ -1,5 +1,6 @@
---- What the workflow helpers share: the option check, the clock and its polling with backoff, and the
---- statuses a wait watches. Internal to humanitec.workflows.
+--- What the workflow helpers share: the option check, the clock and its pace (a deadline and a backing-off
+--- interval), the waits built on it, and the statuses a wait watches. Internal to humanitec.workflows.
+local errors = require "humanitec.errors"
 local json = require "humanitec.json"
 local vocabulary = require "humanitec.vocabulary"
 
@@ -41,26 +42,33 @@ end
 
 -- ---- the clock ------------------------------------------------------------------------------------------------
 
-local function clock(self)
-  return self:_clock()
+-- The pace of a wait on the client's clock: `deadline`, `opts.timeout` seconds from now; `interval`, from
+-- `opts.interval`, which each `pause` sleeps (or `seconds`, when given) and then grows by BACKOFF, up to
+-- MAX_INTERVAL or the first interval if that is longer. `now()` and `left()` read the clock.
+local function pace(self, opts)
+  local now, sleep = self:_clock()
+  local p = { now = now, timeout = opts.timeout or DEFAULT_TIMEOUT, interval = opts.interval or DEFAULT_INTERVAL }
+  p.deadline = now() + p.timeout
+  local max_interval = math.max(MAX_INTERVAL, p.interval)
+  function p.left() return p.deadline - now() end
+  function p.pause(seconds)
+    sleep(seconds or p.interval)
+    p.interval = math.min(p.interval * BACKOFF, max_interval)
+  end
+  return p
 end
 
 -- Calls `poll()` until it returns a non-nil first value or an error, sleeping between calls on a backing-off
 -- interval, never past the deadline. `poll` returns done_value, or nil, err, or false to go on.
 local function poll_until(self, opts, poll)
-  local now, sleep = clock(self)
-  local timeout = opts.timeout or DEFAULT_TIMEOUT
-  local deadline = now() + timeout
-  local interval = opts.interval or DEFAULT_INTERVAL
-  local max_interval = math.max(MAX_INTERVAL, interval)
+  local p = pace(self, opts)
   while true do
     local value, err = poll()
     if value then return value end
     if err then return nil, err end
-    local left = deadline - now()
-    if left <= 0 then return nil, "timeout", timeout end
-    sleep(math.min(interval, left))
-    interval = math.min(interval * BACKOFF, max_interval)
+    local left = p.left()
+    if left <= 0 then return nil, "timeout", p.timeout end
+    p.pause(math.min(p.interval, left))
   end
 end
 
@@ -83,11 +91,20 @@ local function watch(self, opts, open, get)
   return done, err, last, last_status
 end
 
+-- Watches as `watch` does, for a helper's wait: returns the final record, or nil and the error. Running out of
+-- time is an error of kind "timeout" ("<what> still <status> after <timeout> s") with `last_status` and the
+-- last record seen as `field`.
+local function wait(self, opts, open, what, field, get)
+  local done, err, last, last_status = watch(self, opts, open, get)
+  if err == "timeout" then
+    return nil, errors.new { kind = "timeout", last_status = last_status, [field] = last, method = "GET",
+      message = ("%s still %s after %g s"):format(what, tostring(last_status), opts.timeout or DEFAULT_TIMEOUT) }
+  end
+  return done, err
+end
 
-S.DEFAULT_TIMEOUT, S.DEFAULT_INTERVAL, S.MAX_INTERVAL, S.BACKOFF = DEFAULT_TIMEOUT, DEFAULT_INTERVAL, MAX_INTERVAL,
-  BACKOFF
 S.RUNNING, S.RUN_OPEN = RUNNING, RUN_OPEN
-S.check_json = check_json
-S.check_opts, S.is_null, S.clock, S.poll_until, S.watch = check_opts, is_null, clock, poll_until, watch
+S.check_opts, S.check_json, S.is_null = check_opts, check_json, is_null
+S.pace, S.wait = pace, wait
 
 return S
