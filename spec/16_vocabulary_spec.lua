@@ -230,29 +230,29 @@ describe("one vocabulary", function()
     client:close()
   end)
 
-  it("deploy with wait_for_running paces its tries as the waits do: a first interval over 10 s is kept", function()
+  -- deploy with wait_for_running on an environment that always answers 409 and runs nothing: the error and
+  -- the transport, whose sleeps and clock tell how the tries were paced.
+  local function deploy_locked(interval, timeout)
     local t = scripted(function(method, path)
       if method == "POST" and path:find("/deploys$") then return 409, '{"message":"locked"}' end
       return 200, "[]"
     end)
     local client = client_on(t)
     local _, err = client:deploy { appId = "web", envId = "dev", set_id = "s1", wait_for_running = true,
-      interval = 20 }
+      interval = interval, timeout = timeout }
+    client:close()
+    return err, t
+  end
+
+  it("deploy with wait_for_running paces its tries as the waits do: a first interval over 10 s is kept", function()
+    local err, t = deploy_locked(20)
     assert.matches("gave up after 4 tries: no deployment was running", err.message)
     assert.same({ 20, 20, 20 }, t.sleeps) -- never below the interval asked for, as wait_deployment polls
-    client:close()
   end)
 
   it("deploy with wait_for_running gives up when time runs out first", function()
-    local t = scripted(function(method, path)
-      if method == "POST" and path:find("/deploys$") then return 409, '{"message":"locked"}' end
-      return 200, "[]"
-    end)
-    local client = client_on(t)
-    local _, err = client:deploy { appId = "web", envId = "dev", set_id = "s1", wait_for_running = true,
-      interval = 2, timeout = 3 }
+    local err, t = deploy_locked(2, 3)
     assert.matches("gave up after 2 tries: out of time, and no deployment was running", err.message)
     assert.is_true(t.clock <= 3)
-    client:close()
   end)
 end)
