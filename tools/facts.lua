@@ -22,13 +22,10 @@ local cjson = require("cjson")
 package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
 local gen = require "gen"
 local sorted_keys, is_sequence = gen.sorted_keys, gen.is_sequence
+local tool = gen.tool("facts")
+local fail = tool.fail
 
 local ARRAY = {} -- metatable marking the tables this tool builds as JSON arrays (an empty one stays `[]`)
-
-local function fail(fmt, ...)
-  io.stderr:write("facts: ", string.format(fmt, ...), "\n")
-  os.exit(1)
-end
 
 local function is_null(v)
   return v == cjson.null
@@ -334,26 +331,10 @@ local function main(argv)
     io.stderr:write("usage: lua5.4 tools/facts.lua openapi|jsonschema <upstream.json> <out.json>\n")
     os.exit(2)
   end
-  local f, err = io.open(input, "rb")
-  if not f then
-    fail("cannot read %s: %s", input, err)
-  end
-  local text = f:read("a")
-  f:close()
-  local ok, doc = pcall(cjson.decode, text)
-  if not ok then
-    fail("cannot decode %s: %s", input, doc)
-  end
   local out = {}
-  encode(MODES[mode](doc), "", out)
+  encode(MODES[mode](tool.read_json(input)), "", out)
   out[#out + 1] = "\n"
-  local w
-  w, err = io.open(output, "wb")
-  if not w then
-    fail("cannot write %s: %s", output, err)
-  end
-  w:write(table.concat(out))
-  w:close()
+  tool.write_file(output, table.concat(out))
 end
 
 main(arg)

@@ -47,6 +47,8 @@ local cjson = require("cjson")
 package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
 local gen = require "gen"
 local sorted_keys = gen.sorted_keys
+local tool = gen.tool("gen-operations")
+local fail = tool.fail
 
 local HTTP_METHODS = { "get", "put", "post", "delete", "options", "head", "patch", "trace" }
 
@@ -64,32 +66,8 @@ end
 
 local LOCATION_ORDER = { path = 1, query = 2, header = 3 }
 
-local function fail(fmt, ...)
-  io.stderr:write("gen-operations: ", string.format(fmt, ...), "\n")
-  os.exit(1)
-end
-
 local function is_null(v)
   return v == nil or v == cjson.null
-end
-
-local function read_file(path)
-  local f, err = io.open(path, "rb")
-  if not f then
-    fail("cannot read %s: %s", path, err)
-  end
-  local data = f:read("a")
-  f:close()
-  return data
-end
-
-local function write_file(path, data)
-  local f, err = io.open(path, "wb")
-  if not f then
-    fail("cannot write %s: %s", path, err)
-  end
-  f:write(data)
-  f:close()
 end
 
 -- Spec access ----------------------------------------------------------------------------------------------
@@ -1277,11 +1255,7 @@ local function main(argv)
     io.stderr:write("usage: lua5.4 tools/gen-operations.lua <openapi.json> [outdir]\n")
     os.exit(2)
   end
-  local ok, decoded = pcall(cjson.decode, read_file(spec_path))
-  if not ok then
-    fail("cannot decode %s: %s", spec_path, decoded)
-  end
-  spec = decoded
+  spec = tool.read_json(spec_path)
   if type(spec.paths) ~= "table" or type(spec.info) ~= "table" or type(spec.info.version) ~= "string" then
     fail("%s does not look like an OpenAPI document", spec_path)
   end
@@ -1297,7 +1271,7 @@ local function main(argv)
     os.execute("mkdir -p '" .. (outdir .. "/" .. dir):gsub("'", "'\\''") .. "'")
   end
   for _, f in ipairs(files) do
-    write_file(outdir .. "/" .. f[1], f[2])
+    tool.write_file(outdir .. "/" .. f[1], f[2])
   end
   io.stderr:write(string.format("gen-operations: %d operations from spec %s into %s\n", #ops, version, outdir))
 end

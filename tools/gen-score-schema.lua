@@ -12,6 +12,7 @@ local cjson = require "cjson"
 package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/lib/?.lua;" .. package.path
 local gen = require "gen"
 local sorted_keys, is_sequence = gen.sorted_keys, gen.is_sequence
+local tool = gen.tool("gen-score-schema")
 
 local input, output = arg[1], arg[2] or "lua/humanitec/score/schema.lua"
 if not input then
@@ -21,9 +22,7 @@ end
 
 local PROSE = { description = true, title = true, examples = true, ["$comment"] = true }
 
-local f = assert(io.open(input, "rb"))
-local schema = cjson.decode(f:read("a"))
-f:close()
+local schema = tool.read_json(input)
 
 local function is_identifier(k)
   return type(k) == "string" and k:match("^[%a_][%w_]*$") and not ({
@@ -92,8 +91,4 @@ emit("return ")
 write(schema, "", false)
 emit("\n")
 
-local tmp = output .. ".tmp"
-local o = assert(io.open(tmp, "wb"))
-o:write(table.concat(out))
-o:close()
-assert(os.rename(tmp, output))
+tool.write_file(output, table.concat(out))
