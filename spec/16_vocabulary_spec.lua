@@ -185,74 +185,59 @@ describe("one vocabulary", function()
     end
   end)
 
-  it("deploy with wait_for_running gives up on a 409 with nothing running, after a few waits, saying why", function()
+  -- deploy with wait_for_running where POST .../deploys always answers 409 (with `conflict`, a JSON body) and
+  -- the rest as `answer` says (200 and [] by default): the error, the sleeps taken and the POSTs sent, and the
+  -- transport's clock at the end.
+  local function deploy_conflicted(conflict, answer, interval, timeout)
     local t = scripted(function(method, path)
-      if method == "POST" and path:find("/deploys$") then
-        return 409, '{"error":"API-007","message":"environment is locked"}'
-      end
+      if method == "POST" and path:find("/deploys$") then return 409, conflict end
+      local status, body = (answer or function() end)(method, path)
+      if status then return status, body end
       return 200, "[]"
     end)
     local client = client_on(t)
     local deployment, err = client:deploy { appId = "web", envId = "dev", set_id = "s1", wait_for_running = true,
-      interval = 1 }
+      interval = interval, timeout = timeout }
+    client:close()
     assert.is_nil(deployment)
+    local posts = 0
+    for _, line in ipairs(t.log) do
+      if line:find("^POST") then posts = posts + 1 end
+    end
+    return err, t.sleeps, posts, t.clock
+  end
+
+  it("deploy with wait_for_running gives up on a 409 with nothing running, after a few waits, saying why", function()
+    local err, sleeps, posts = deploy_conflicted('{"error":"API-007","message":"environment is locked"}', nil, 1)
     assert.equals(409, err.status)
     assert.equals("API-007", err.code)
     assert.matches("environment is locked %(gave up after 4 tries: no deployment was running", err.message)
-    local posts = 0
-    for _, line in ipairs(t.log) do
-      if line:find("^POST") then posts = posts + 1 end
-    end
     assert.equals(4, posts)
-    assert.same({ 1, 1.5, 2.25 }, t.sleeps) -- on the client's clock, backing off
-    client:close()
+    assert.same({ 1, 1.5, 2.25 }, sleeps) -- on the client's clock, backing off
   end)
 
   it("deploy with wait_for_running backs off when the deployment listed as running has already ended", function()
-    local t = scripted(function(method, path)
-      if method == "POST" and path:find("/deploys$") then return 409, '{"message":"conflict"}' end
+    local err, sleeps, posts = deploy_conflicted('{"message":"conflict"}', function(method, path)
       if method == "GET" and path:find("/deploys$") then return 200, '[{"id":"d1","status":"in progress"}]' end
       if method == "GET" and path:find("/deploys/d1$") then return 200, '{"id":"d1","status":"succeeded"}' end
-      return 200, "[]"
-    end)
-    local client = client_on(t)
-    local deployment, err = client:deploy { appId = "web", envId = "dev", set_id = "s1", wait_for_running = true,
-      interval = 1 }
-    assert.is_nil(deployment)
+    end, 1)
     assert.equals(409, err.status)
     assert.matches("conflict %(gave up after 4 tries: the deployment listed as running had already ended", err.message)
-    local posts = 0
-    for _, line in ipairs(t.log) do
-      if line:find("^POST") then posts = posts + 1 end
-    end
     assert.equals(4, posts)
-    assert.same({ 1, 1.5, 2.25 }, t.sleeps)
-    client:close()
+    assert.same({ 1, 1.5, 2.25 }, sleeps)
   end)
 
-  -- deploy with wait_for_running on an environment that always answers 409 and runs nothing: the error and
-  -- the transport, whose sleeps and clock tell how the tries were paced.
-  local function deploy_locked(interval, timeout)
-    local t = scripted(function(method, path)
-      if method == "POST" and path:find("/deploys$") then return 409, '{"message":"locked"}' end
-      return 200, "[]"
-    end)
-    local client = client_on(t)
-    local _, err = client:deploy { appId = "web", envId = "dev", set_id = "s1", wait_for_running = true,
-      interval = interval, timeout = timeout }
-    client:close()
-    return err, t
-  end
-
   it("deploy with wait_for_running paces its tries as the waits do: a first interval over 10 s is kept", function()
-    local err, t = deploy_locked(20)
+    local err, sleeps, posts = deploy_conflicted('{"message":"locked"}', nil, 20)
     assert.matches("gave up after 4 tries: no deployment was running", err.message)
-    assert.same({ 20, 20, 20 }, t.sleeps) -- never below the interval asked for, as wait_deployment polls
+    assert.equals(4, posts)
+    assert.same({ 20, 20, 20 }, sleeps) -- never below the interval asked for, as wait_deployment polls
   end)
 
   it("deploy with wait_for_running gives up when time runs out first", function()
-    local err, t = deploy_locked(2, 3)
+    local err, _, posts, clock = deploy_conflicted('{"message":"locked"}', nil, 2, 3)
     assert.matches("gave up after 2 tries: out of time, and no deployment was running", err.message)
-    assert.is_true(t.clock <= 3)
+    assert.equals(2, posts)
+    assert.is_true(clock <= 3)
   end)
 end)

@@ -133,12 +133,7 @@ local function deep_equal(a, b)
   return true
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
-end
+local sorted_keys = json.sorted_keys
 
 local Generator = {}
 Generator.__index = Generator
