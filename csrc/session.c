@@ -139,12 +139,59 @@ static int valid_method(const char *m, size_t len) {
   return 1;
 }
 
-static int starts_with_ci(const char *s, const char *prefix) {
-  for (; *prefix; s++, prefix++) {
-    char c = (*s >= 'A' && *s <= 'Z') ? (char)(*s - 'A' + 'a') : *s;
-    if (c != *prefix) return 0;
+/* A tchar of RFC 9110: what a header field name is made of. */
+static int is_token_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int equals_ci(const char *s, size_t len, const char *lower_name) {
+  size_t n = strlen(lower_name);
+  if (len != n) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+    if (c != lower_name[i]) return 0;
   }
   return 1;
+}
+
+/* Raises "bad argument #<idx> to '<method>' (header #i: <what>)". */
+static int header_error(lua_State *L, int idx, size_t i, const char *what) {
+  return luaL_argerror(L, idx, lua_pushfstring(L, "header #%d: %s", (int)i, what));
+}
+
+/* Checks the request's headers at `idx`: a list of { name, value } pairs of strings, each name a token and
+ * each value free of CR, LF and NUL. The names are compared here, once, without case: an Authorization pair
+ * raises (the session's token makes that line), a Content-Type pair stands in for the core's empty one. */
+static void check_headers(lua_State *L, int idx, hum_request_args *a) {
+  luaL_checktype(L, idx, LUA_TTABLE);
+  a->headers_idx = idx;
+  size_t n = hum_rawlen(L, idx);
+  for (size_t i = 1; i <= n; i++) {
+    lua_rawgeti(L, idx, (int)i);
+    if (lua_type(L, -1) != LUA_TTABLE)
+      header_error(L, idx, i, lua_pushfstring(L, "{ name, value } expected, got %s", luaL_typename(L, -1)));
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    if (lua_type(L, -2) != LUA_TSTRING)
+      header_error(L, idx, i, lua_pushfstring(L, "name: string expected, got %s", luaL_typename(L, -2)));
+    if (lua_type(L, -1) != LUA_TSTRING)
+      header_error(L, idx, i, lua_pushfstring(L, "value: string expected, got %s", luaL_typename(L, -1)));
+    size_t name_len, value_len;
+    const char *name = lua_tolstring(L, -2, &name_len);
+    const char *value = lua_tolstring(L, -1, &value_len);
+    if (name_len == 0) header_error(L, idx, i, "name is empty");
+    for (size_t k = 0; k < name_len; k++)
+      if (!is_token_byte((unsigned char)name[k]))
+        header_error(L, idx, i, "name must be letters, digits or !#$%&'*+-.^_`|~");
+    for (size_t k = 0; k < value_len; k++)
+      if (value[k] == '\r' || value[k] == '\n' || value[k] == '\0')
+        header_error(L, idx, i, "value must not contain CR, LF or NUL");
+    if (equals_ci(name, name_len, "authorization"))
+      header_error(L, idx, i, "Authorization comes from the session's token");
+    if (equals_ci(name, name_len, "content-type")) a->has_content_type = 1;
+    lua_pop(L, 3);
+  }
 }
 
 /* Checks the arguments of request and start, at `first` (method) to `first + 5` (repeatable), converting
@@ -167,25 +214,7 @@ static void check_request(lua_State *L, int first, hum_request_args *a) {
   a->headers_idx = 0;
   a->has_content_type = 0;
   a->repeatable = lua_toboolean(L, first + 5);
-  int idx = first + 2;
-  if (lua_isnoneornil(L, idx)) return;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  a->headers_idx = idx;
-  size_t n = hum_rawlen(L, idx);
-  for (size_t i = 1; i <= n; i++) {
-    lua_rawgeti(L, idx, (int)i);
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "bad header #%d (string expected, got %s)", (int)i, luaL_typename(L, -1));
-    size_t len;
-    const char *h = lua_tolstring(L, -1, &len);
-    if (strlen(h) != len || strpbrk(h, "\r\n") != NULL)
-      luaL_error(L, "bad header #%d (must not contain CR, LF or NUL)", (int)i);
-    if (memchr(h, ':', len) == NULL) luaL_error(L, "bad header #%d (expected 'Name: value')", (int)i);
-    if (starts_with_ci(h, "authorization:"))
-      luaL_error(L, "bad header #%d (Authorization comes from the session's token)", (int)i);
-    if (starts_with_ci(h, "content-type:")) a->has_content_type = 1;
-    lua_pop(L, 1);
-  }
+  if (!lua_isnoneornil(L, first + 2)) check_headers(L, first + 2, a);
 }
 
 /* ---- the userdata ----------------------------------------------------------------------------------------
@@ -267,6 +296,10 @@ static int request_work(lua_State *L) {
 
 /* session:request(method, url, headers, body, timeout, repeatable)
  *   -> status, headers, body, info   |   nil, message, kind [, trace]
+ * `headers` (or nil) is a list of name/value pairs, { { "Accept", "application/json" }, ... }, sent in that
+ * order; the core writes each line itself. A name is a token, a value has no CR, LF or NUL, and an empty
+ * value sends the header empty. Authorization is refused (the session's token makes it); a Content-Type pair
+ * replaces the empty one a body otherwise gets. A bad pair raises naming the argument and the pair's index.
  * With the json option and a JSON response: status, headers, body (a userdata; tostring() gives the text),
  * info, and the decoded value, or nil and the decoder's message. */
 static int session_request(lua_State *L) {

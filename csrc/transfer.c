@@ -169,30 +169,97 @@ static int append_header(hum_transfer *t, const char *line) {
   return 0;
 }
 
+/* A value of only spaces and tabs, or none: libcurl takes "Name:" with nothing after the colon as "drop this
+ * header", so such a field goes as "Name;", libcurl's form for a header sent empty. */
+static int is_blank(const char *value, size_t len) {
+  for (size_t i = 0; i < len; i++)
+    if (value[i] != ' ' && value[i] != '\t') return 0;
+  return 1;
+}
+
+/* One header field as the caller or the session gave it: the line is name ": " prefix value. */
+typedef struct field {
+  const char *name, *prefix, *value;
+  size_t name_len, prefix_len, value_len;
+} field;
+
+/* Appends the field's line, formed in a scratch copy that is wiped before it is freed: the token's line
+ * passes through here. The list keeps a copy of its own, wiped when the list is freed. */
+static int append_field(hum_transfer *t, const field *f) {
+  int blank = f->prefix_len == 0 && is_blank(f->value, f->value_len);
+  size_t len = f->name_len + (blank ? 1 : 2 + f->prefix_len + f->value_len);
+  char *line = malloc(len + 1);
+  if (line == NULL) return -1;
+  memcpy(line, f->name, f->name_len);
+  if (blank) {
+    line[f->name_len] = ';';
+  } else {
+    memcpy(line + f->name_len, ": ", 2);
+    memcpy(line + f->name_len + 2, f->prefix, f->prefix_len);
+    memcpy(line + f->name_len + 2 + f->prefix_len, f->value, f->value_len);
+  }
+  line[len] = '\0';
+  int rc = append_header(t, line);
+  hum_wipe(line);
+  free(line);
+  return rc;
+}
+
+/* Whether `line` is the one append_field makes of the field. */
+static int is_field_line(const char *line, const field *f) {
+  if (strncmp(line, f->name, f->name_len) != 0) return 0;
+  line += f->name_len;
+  if (f->prefix_len == 0 && is_blank(f->value, f->value_len)) return strcmp(line, ";") == 0;
+  if (line[0] != ':' || line[1] != ' ') return 0;
+  line += 2;
+  if (strncmp(line, f->prefix, f->prefix_len) != 0) return 0;
+  line += f->prefix_len;
+  return strncmp(line, f->value, f->value_len) == 0 && line[f->value_len] == '\0';
+}
+
+/* The caller's pair i (1-based) of the checked headers table; the strings stay referenced by the table. */
+static void caller_field(lua_State *L, int idx, size_t i, field *f) {
+  lua_rawgeti(L, idx, (int)i);
+  lua_rawgeti(L, -1, 1);
+  lua_rawgeti(L, -2, 2);
+  f->name = lua_tolstring(L, -2, &f->name_len);
+  f->value = lua_tolstring(L, -1, &f->value_len);
+  f->prefix = "";
+  f->prefix_len = 0;
+  lua_pop(L, 3);
+}
+
 /* The lines a request sends after the caller's. The token's, written here rather than by libcurl's bearer
  * support, which costs more per request for the same line; either way it goes only to the URL's host, as
  * redirects are never followed. Then, with a body, no "Expect: 100-continue" round trip for a large one, and
  * no form Content-Type libcurl would add. */
-static const char AUTH_PREFIX[] = "Authorization: Bearer ";
+static const char BEARER[] = "Bearer ";
 static const char *const EXPECT_NONE = "Expect:";
 static const char *const CONTENT_TYPE_NONE = "Content-Type:";
+
+static void token_field(const char *token, field *f) {
+  f->name = "Authorization";
+  f->name_len = sizeof "Authorization" - 1;
+  f->prefix = BEARER;
+  f->prefix_len = sizeof BEARER - 1;
+  f->value = token;
+  f->value_len = strlen(token);
+}
 
 /* Whether the transfer's header list already holds exactly the lines this request sends. */
 static int headers_unchanged(lua_State *L, const hum_transfer *t, const hum_request_args *a, int has_body) {
   const struct curl_slist *item = t->headers;
   const char *token = t->settings->token;
   size_t n = a->headers_idx ? hum_rawlen(L, a->headers_idx) : 0;
+  field f;
   for (size_t i = 1; i <= n; i++, item = item->next) {
     if (item == NULL) return 0;
-    lua_rawgeti(L, a->headers_idx, (int)i);
-    int same = strcmp(item->data, lua_tostring(L, -1)) == 0;
-    lua_pop(L, 1);
-    if (!same) return 0;
+    caller_field(L, a->headers_idx, i, &f);
+    if (!is_field_line(item->data, &f)) return 0;
   }
   if (token) {
-    if (item == NULL || strncmp(item->data, AUTH_PREFIX, sizeof AUTH_PREFIX - 1) != 0 ||
-        strcmp(item->data + sizeof AUTH_PREFIX - 1, token) != 0)
-      return 0;
+    token_field(token, &f);
+    if (item == NULL || !is_field_line(item->data, &f)) return 0;
     item = item->next;
   }
   if (!has_body) return item == NULL;
@@ -207,26 +274,16 @@ static int headers_unchanged(lua_State *L, const hum_transfer *t, const hum_requ
 
 static int build_headers(lua_State *L, hum_transfer *t, const hum_request_args *a, int has_body) {
   free_headers(t);
-  if (a->headers_idx) {
-    size_t n = hum_rawlen(L, a->headers_idx);
-    for (size_t i = 1; i <= n; i++) {
-      lua_rawgeti(L, a->headers_idx, (int)i);
-      int rc = append_header(t, lua_tostring(L, -1));
-      lua_pop(L, 1);
-      if (rc != 0) return -1;
-    }
+  field f;
+  size_t n = a->headers_idx ? hum_rawlen(L, a->headers_idx) : 0;
+  for (size_t i = 1; i <= n; i++) {
+    caller_field(L, a->headers_idx, i, &f);
+    if (append_field(t, &f) != 0) return -1;
   }
   const char *token = t->settings->token;
   if (token) {
-    size_t len = sizeof AUTH_PREFIX - 1 + strlen(token);
-    char *line = malloc(len + 1);
-    if (line == NULL) return -1;
-    memcpy(line, AUTH_PREFIX, sizeof AUTH_PREFIX - 1);
-    strcpy(line + sizeof AUTH_PREFIX - 1, token);
-    int rc = append_header(t, line); /* the list keeps a copy, wiped when the list is freed */
-    hum_wipe(line);
-    free(line);
-    if (rc != 0) return -1;
+    token_field(token, &f);
+    if (append_field(t, &f) != 0) return -1;
   }
   if (!has_body) return 0;
   if (append_header(t, EXPECT_NONE) != 0) return -1;

@@ -70,10 +70,10 @@ typedef struct hum_request_args {
   const char *url;
   const char *body; /* NULL for none */
   size_t body_len;
-  long timeout_ms; /* 0: no limit */
-  int headers_idx; /* stack index of the headers table, or 0 */
-  int has_content_type;
-  int repeatable; /* the caller may send it twice (idempotent, or with an Idempotency-Key) */
+  long timeout_ms;      /* 0: no limit */
+  int headers_idx;      /* stack index of the checked list of { name, value } pairs, or 0 */
+  int has_content_type; /* one of them is Content-Type */
+  int repeatable;       /* the caller may send it twice (idempotent, or with an Idempotency-Key) */
 } hum_request_args;
 
 /* Overwrites a C string with zeros (the token, and header lines that carry it) before it is freed. */

@@ -13,7 +13,7 @@ describe("humanitec.sim transport", function()
 
   it("answers with status, lowercase headers, body and timing info", function()
     local status, headers, body, info = session:request("GET", "http://sim.invalid/orgs",
-      { "Accept: application/json" }, nil, 5)
+      { { "Accept", "application/json" } }, nil, 5)
     assert.equal(200, status)
     assert.equal("application/json", headers["content-type"])
     assert.equal("acme", json.decode(body)[1].id)
@@ -23,7 +23,7 @@ describe("humanitec.sim transport", function()
 
   it("sends bodies and headers, and returns an empty string for no body", function()
     local status, _, body = session:request("POST", "http://sim.invalid/orgs/acme/apps",
-      { "Content-Type: application/json" }, json.encode{ id = "web", name = "Web" }, 5)
+      { { "Content-Type", "application/json" } }, json.encode{ id = "web", name = "Web" }, 5)
     assert.equal(201, status)
     assert.equal("web", json.decode(body).id)
     local s2, _, b2 = session:request("DELETE", "http://sim.invalid/orgs/acme/apps/web", {}, nil, 5)
@@ -34,7 +34,7 @@ describe("humanitec.sim transport", function()
   it("passes the query string and answers Link headers relative to the request", function()
     session:request("POST", "http://sim.invalid/orgs/acme/apps", {}, json.encode{ id = "web", name = "Web" })
     for i = 1, 3 do
-      session:request("POST", "http://sim.invalid/orgs/acme/apps/web/pipelines", { "Content-Type: application/x-yaml" },
+      session:request("POST", "http://sim.invalid/orgs/acme/apps/web/pipelines", { { "Content-Type", "application/x-yaml" } },
         "name: p" .. i .. "x\njobs:\n  a:\n    steps:\n      - uses: x\n")
     end
     local status, headers, body =
@@ -52,8 +52,8 @@ describe("humanitec.sim transport", function()
     assert.equal(401, (anonymous:request("GET", "http://sim.invalid/orgs")))
     local wrong = transport:open{ token = "nope" }
     assert.equal(401, (wrong:request("GET", "http://sim.invalid/orgs")))
-    -- an Authorization header line does not override the session's token
-    assert.equal(200, (session:request("GET", "http://sim.invalid/orgs", { "Authorization: Bearer nope" })))
+    -- an Authorization pair does not override the session's token
+    assert.equal(200, (session:request("GET", "http://sim.invalid/orgs", { { "Authorization", "Bearer nope" } })))
   end)
 
   it("turns injected latency beyond the timeout into a timeout failure", function()

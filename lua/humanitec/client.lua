@@ -251,10 +251,11 @@ local function default_headers(user_agent)
     ua = ua .. " " .. user_agent
     hua = "app " .. user_agent .. "; " .. hua
   end
+  -- Name/value pairs, as the core takes them; never changed once made.
   return {
-    "Accept: application/json",
-    "User-Agent: " .. ua,
-    "Humanitec-User-Agent: " .. hua,
+    { "Accept", "application/json" },
+    { "User-Agent", ua },
+    { "Humanitec-User-Agent", hua },
   }
 end
 

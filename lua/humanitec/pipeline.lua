@@ -83,9 +83,9 @@ local REQUEST_OPTIONS = {
 }
 local REQUEST_OPTION_NAMES = vocabulary.names(REQUEST_OPTIONS)
 
--- Header lines for one request with headers of its own: the client's defaults, then the caller's. Raises on a
--- bad name or value.
-local function merged_header_lines(defaults, extra, content_type, level)
+-- The headers of one request with headers of its own, as the session takes them ({ name, value } pairs): the
+-- client's defaults, then the caller's. Raises on a bad name or value.
+local function merged_headers(defaults, extra, content_type, level)
   if extra ~= nil and type(extra) ~= "table" then
     error("bad option 'headers' (table expected, got " .. type(extra) .. ")", level)
   end
@@ -94,13 +94,12 @@ local function merged_header_lines(defaults, extra, content_type, level)
   for name in pairs(extra or {}) do
     if type(name) == "string" then overridden[name:lower()] = true end
   end
-  local lines = {}
+  local list = {}
   for i = 1, #defaults do
-    local name = defaults[i]:match("^([^:]+)")
-    if not overridden[name:lower()] then lines[#lines + 1] = defaults[i] end
+    if not overridden[defaults[i][1]:lower()] then list[#list + 1] = defaults[i] end
   end
   if content_type then
-    lines[#lines + 1] = "Content-Type: " .. content_type
+    list[#list + 1] = { "Content-Type", content_type }
   end
   if extra ~= nil then
     local names = {}
@@ -122,18 +121,18 @@ local function merged_header_lines(defaults, extra, content_type, level)
       if value:find("[\r\n%z]") then
         error(("bad header '%s' (must not contain CR, LF or NUL)"):format(name), level)
       end
-      lines[#lines + 1] = name .. ": " .. value
+      list[#list + 1] = { name, value }
     end
   end
-  return lines
+  return list
 end
 
--- Header lines for one request. The common case, apart so that LuaJIT compiles it: the client's defaults as
--- they are (the list is never changed after the client is made).
-local function header_lines(defaults, extra, content_type, level)
+-- The headers of one request. The common case, apart so that LuaJIT compiles it: the client's defaults as they
+-- are (the list is never changed after the client is made).
+local function request_headers(defaults, extra, content_type, level)
   if extra == nil and content_type == nil then return defaults end
-  local lines = merged_header_lines(defaults, extra, content_type, level + 1) -- not a tail call
-  return lines
+  local list = merged_headers(defaults, extra, content_type, level + 1) -- not a tail call
+  return list
 end
 
 local json_types, json_types_count = {}, 0 -- content type -> boolean; a server sends few distinct ones
@@ -247,7 +246,7 @@ local function prepare(self, method, path, opts, fname, level)
     method = method,
     url = self.url .. path .. query,
     path = path:find("?", 1, true) and path:match("^[^?]*") or path,
-    headers = header_lines(self._headers, opts.headers, content_type, level + 1),
+    headers = request_headers(self._headers, opts.headers, content_type, level + 1),
     body = body,
     timeout = timeout,
     retries = policy,

@@ -10,9 +10,9 @@ end
 
 local s = core.session { token = "oom-token-1f2e" }
 local function armed_part()
-  local status = s:request("GET", url .. "/echo", { "X-Scenario: request" }, nil, 10, true)
+  local status = s:request("GET", url .. "/echo", { { "X-Scenario", "request" } }, nil, 10, true)
   assert(status == 200, "status " .. tostring(status))
-  local id = assert(s:start("POST", url .. "/echo", { "Content-Type: text/plain" }, "body", 10))
+  local id = assert(s:start("POST", url .. "/echo", { { "Content-Type", "text/plain" } }, "body", 10))
   for _ = 1, 400 do
     if s:wait(0.05) == 0 then break end
   end

@@ -49,20 +49,25 @@ end
 --- Sends one request to the simulator.
 ---@param method string
 ---@param url string  absolute
----@param header_lines? string[]  "Name: value"
+---@param header_pairs? string[][]  { { name, value }, ... }, as the core takes them
 ---@param body? string
 ---@param timeout? number  seconds
 ---@return integer|nil status
 ---@return table|string headers_or_message
 ---@return string|nil body_or_kind
 ---@return table|nil info
-function Session:request(method, url, header_lines, body, timeout)
+function Session:request(method, url, header_pairs, body, timeout)
   if type(method) ~= "string" then
     error("bad argument #1 to 'request' (string expected, got " .. type(method) .. ")", 2)
   end
   if type(url) ~= "string" then error("bad argument #2 to 'request' (string expected, got " .. type(url) .. ")", 2) end
-  if header_lines ~= nil and type(header_lines) ~= "table" then
-    error("bad argument #3 to 'request' (table expected, got " .. type(header_lines) .. ")", 2)
+  if header_pairs ~= nil and type(header_pairs) ~= "table" then
+    error("bad argument #3 to 'request' (table expected, got " .. type(header_pairs) .. ")", 2)
+  end
+  for i, pair in ipairs(header_pairs or {}) do
+    if type(pair) ~= "table" or type(pair[1]) ~= "string" or type(pair[2]) ~= "string" then
+      error(("bad argument #3 to 'request' (header #%d: { name, value } of strings expected)"):format(i), 2)
+    end
   end
   if body ~= nil and type(body) ~= "string" then
     error("bad argument #4 to 'request' (string expected, got " .. type(body) .. ")", 2)
@@ -71,9 +76,8 @@ function Session:request(method, url, header_lines, body, timeout)
   local host, path, query = split_url(url)
   if not host then return nil, "unsupported URL: " .. url, "url" end
   local headers = { host = host }
-  for _, line in ipairs(header_lines or {}) do
-    local name, value = tostring(line):match("^([^:]+):%s*(.-)%s*$")
-    if name then headers[name:lower()] = value end
+  for _, pair in ipairs(header_pairs or {}) do
+    headers[pair[1]:lower()] = pair[2]:match("^%s*(.*%S)") or "" -- as a server reads it: no white space around
   end
   if self.token then headers["authorization"] = "Bearer " .. self.token end
   local status, out_headers, out_body, latency = self.sim:handle{
