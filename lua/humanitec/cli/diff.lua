@@ -2,6 +2,7 @@
 --- environment runs).
 local args_ = require "humanitec.cli.args"
 local fail = require "humanitec.cli.fail"
+local json = require "humanitec.json"
 local output = require "humanitec.cli.output"
 
 local M = {}
@@ -33,10 +34,7 @@ local function set_of(ctx, app, ref)
 end
 
 local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(type(t) == "table" and t or {}) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
+  return json.sorted_keys(type(t) == "table" and t or {})
 end
 
 local function patch_line(p)

@@ -37,10 +37,7 @@ local function status_of(env, d, mid)
 end
 
 local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t or {}) do keys[#keys + 1] = k end
-  table.sort(keys)
-  return keys
+  return json.sorted_keys(t or {})
 end
 
 local function module_runtime(env, d, mid, module, v2)
