@@ -6,15 +6,28 @@
  * Ownership: every transfer belongs to the multi, in exactly one place: the active list (in the multi
  * handle), the done list (finished, not handed over) or the pool (idle, kept for reuse). The libcurl
  * callbacks only record state; a transfer is removed from the multi handle (cancelled, or finished) only
- * from a function here, never from within a libcurl callback. */
+ * from a function here, never from within a libcurl callback.
+ *
+ * On Linux an outside event loop watches one descriptor, an epoll instance holding libcurl's sockets, and
+ * never the sockets themselves: a socket that fails while a libuv poll watches it (a refused connection, a
+ * reset) makes libuv report EBADF, and luv writes that to stderr. The epoll descriptor itself never fails;
+ * when it is readable, hum_multi_act with it hands libcurl whatever its sockets reported, errors included. */
 #define _POSIX_C_SOURCE 200809L /* poll */
 
 #include "multi.h"
 
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <sys/epoll.h>
+#define HUM_EPOLL 1
+#define HUM_EPOLL_BATCH 64 /* socket events handed to libcurl per act on the epoll descriptor */
+#endif
 
 #include "compat.h"
 
@@ -48,7 +61,28 @@ struct hum_multi {
   watch *watches;
   size_t nwatches, watches_cap;
   lua_Integer next_id, next_gen;
+  int epfd; /* the epoll instance holding every watched socket; -1 without one (then each is watched) */
 };
+
+#ifdef HUM_EPOLL
+/* Keeps the epoll instance in line with libcurl's wish for `fd`. A descriptor closed behind libcurl's back is
+ * already gone from the instance, and a new socket may reuse its number: ENOENT and EEXIST switch ADD and MOD.
+ * Returns 0, or -1 when the kernel refused (then libcurl fails the transfer). */
+static int epoll_update(hum_multi *m, curl_socket_t fd, int what) {
+  if (m->epfd < 0) return 0;
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL); /* ENOENT/EBADF: closed already, which removed it */
+    return 0;
+  }
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+  ev.data.fd = fd;
+  if (epoll_ctl(m->epfd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
+  if (errno == ENOENT && epoll_ctl(m->epfd, EPOLL_CTL_ADD, fd, &ev) == 0) return 0;
+  return -1;
+}
+#endif
 
 /* libcurl's CURLMOPT_SOCKETFUNCTION: keep the table of watched sockets up to date. */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
@@ -57,6 +91,9 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
   (void)socketp;
   size_t i = 0;
   while (i < m->nwatches && m->watches[i].fd != fd) i++;
+#ifdef HUM_EPOLL
+  if (epoll_update(m, fd, what) != 0) return -1; /* libcurl fails the transfer that wanted the socket */
+#endif
   if (what == CURL_POLL_REMOVE) {
     if (i < m->nwatches) m->watches[i] = m->watches[--m->nwatches];
     return 0;
@@ -82,11 +119,15 @@ hum_multi *hum_multi_new(const hum_settings *settings, CURLSH *share) {
   if (m == NULL) return NULL;
   m->settings = settings;
   m->share = share;
+  m->epfd = -1;
   m->handle = curl_multi_init();
   if (m->handle == NULL) {
     free(m);
     return NULL;
   }
+#ifdef HUM_EPOLL
+  m->epfd = epoll_create1(EPOLL_CLOEXEC); /* -1 (no descriptors left): each socket is watched instead */
+#endif
   curl_multi_setopt(m->handle, CURLMOPT_SOCKETFUNCTION, on_socket);
   curl_multi_setopt(m->handle, CURLMOPT_SOCKETDATA, (void *)m);
   curl_multi_setopt(m->handle, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
@@ -158,6 +199,22 @@ static void collect_finished(hum_multi *m) {
 
 void hum_multi_act(hum_multi *m, curl_socket_t fd, int events) {
   int running = 0;
+#ifdef HUM_EPOLL
+  if (m->epfd >= 0 && fd == m->epfd) {
+    /* One batch: what is left keeps the descriptor readable, so the loop comes back after its other work. An
+     * event for a socket an earlier one in the batch closed reaches libcurl as a spurious wake-up at most. */
+    struct epoll_event evs[HUM_EPOLL_BATCH];
+    int n = epoll_wait(m->epfd, evs, HUM_EPOLL_BATCH, 0);
+    for (int k = 0; k < n; k++) {
+      unsigned r = evs[k].events;
+      int ev = ((r & (EPOLLIN | EPOLLHUP)) ? CURL_CSELECT_IN : 0) | ((r & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+               ((r & EPOLLERR) ? CURL_CSELECT_ERR : 0);
+      curl_multi_socket_action(m->handle, evs[k].data.fd, ev, &running);
+    }
+    collect_finished(m);
+    return;
+  }
+#endif
   curl_multi_socket_action(m->handle, fd, events, &running);
   collect_finished(m);
 }
@@ -259,6 +316,18 @@ void hum_multi_wait(hum_multi *m, double max) {
 }
 
 void hum_multi_push_watched(lua_State *L, const hum_multi *m) {
+  if (m->epfd >= 0) {
+    /* The epoll instance stands for every socket (see the top of this file); nothing to watch when empty. */
+    lua_createtable(L, 0, 1);
+    if (m->nwatches == 0) return;
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "in");
+    lua_setfield(L, -2, "what");
+    lua_pushinteger(L, 0); /* the same descriptor for the multi's lifetime */
+    lua_setfield(L, -2, "gen");
+    lua_rawseti(L, -2, (int)m->epfd);
+    return;
+  }
   lua_createtable(L, 0, (int)m->nwatches);
   for (size_t i = 0; i < m->nwatches; i++) {
     const watch *w = &m->watches[i];
@@ -317,5 +386,6 @@ void hum_multi_free(hum_multi *m) {
   free(m->active);
   free(m->watches);
   curl_multi_cleanup(m->handle);
+  if (m->epfd >= 0) close(m->epfd); /* after cleanup, whose socket callbacks may still update it */
   free(m);
 }

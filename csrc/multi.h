@@ -17,7 +17,8 @@ void hum_multi_free(hum_multi *m);
 
 /* Starts a request: its id (above 0), or 0 with *failure saying why (memory). Allocates no Lua memory. */
 lua_Integer hum_multi_start(lua_State *L, hum_multi *m, const hum_request_args *a, const char **failure);
-/* Tells libcurl a socket is ready (or, with CURL_SOCKET_TIMEOUT, that its timer ran out). */
+/* Tells libcurl a socket is ready (or, with CURL_SOCKET_TIMEOUT, that its timer ran out); with the epoll
+ * descriptor, hands libcurl what its sockets reported (`events` unused). */
 void hum_multi_act(hum_multi *m, curl_socket_t fd, int events);
 /* Waits up to `max` seconds for a watched socket or libcurl's timer, then acts on what is ready. */
 void hum_multi_wait(hum_multi *m, double max);
@@ -29,7 +30,9 @@ size_t hum_multi_pending(const hum_multi *m);
 /* 1 when the transfer was there (running, or finished and not handed over) and is now gone. */
 int hum_multi_cancel(hum_multi *m, lua_Integer id);
 
-/* Pushes { [fd] = { what = ..., gen = n } } for the sockets libcurl wants watched. Changes nothing. */
+/* Pushes { [fd] = { what = ..., gen = n } } for what an outside loop watches: on Linux the epoll descriptor
+ * (while libcurl has sockets), which hum_multi_act then takes as the fd; elsewhere libcurl's sockets. Changes
+ * nothing. */
 void hum_multi_push_watched(lua_State *L, const hum_multi *m);
 /* Pushes the list of finished transfers' results, in the order they finished, and returns how many it
  * holds; `json` as for hum_transfer_push. Changes nothing but each transfer's body_out: the caller then calls

@@ -449,8 +449,8 @@ static int watched_work(lua_State *L) {
 }
 
 /* session:watched() -> { [fd] = { what = "in"|"out"|"inout", gen = n } }
- * The sockets libcurl wants watched now. A new `gen` for a descriptor means a new socket behind that number.
- */
+ * What to watch now: on Linux one epoll descriptor holding libcurl's sockets, elsewhere the sockets libcurl
+ * wants watched. A new `gen` for a descriptor means a new socket behind that number. */
 static int session_watched(lua_State *L) {
   lua_settop(L, 1);
   hum_session *s = check_open(L);

@@ -6,9 +6,11 @@
 --- client:start("list_applications", {}, function(apps, err) ... end)
 --- ```
 ---
---- The adapter watches the sockets libcurl asks for (one poll handle each, replaced when the descriptor's
+--- The adapter watches the descriptors the core names (one poll handle each, replaced when the descriptor's
 --- generation changes, so a socket libcurl closed and another that reused its number are never confused) and
---- runs one timer for libcurl's timeouts and the client's retry waits.
+--- runs one timer for libcurl's timeouts and the client's retry waits. On Linux the core names one epoll
+--- descriptor that holds libcurl's sockets, so no poll handle ever sees a socket fail (luv writes "EBADF" to
+--- stderr when one does); elsewhere it names the sockets themselves.
 local errors = require "humanitec.errors"
 local vocabulary = require "humanitec.vocabulary"
 
@@ -46,9 +48,10 @@ function M.luv(client, uv, opts)
   end
 
   local polls = {} -- fd -> { handle = poll handle, gen = n, what = "in"|"out"|"inout" }
-  -- A socket libcurl is still connecting is first handed back to libcurl once, on the next timer tick, before
-  -- a poll watches it: a refused connection is found then and the socket closed, whereas a poll would see the
-  -- error (POLLERR) first, and luv writes "EBADF: bad file descriptor" to stderr for it. fd -> gen probed.
+  -- Where the core names sockets themselves (not Linux): a socket libcurl is still connecting is first handed
+  -- back to libcurl once, on the next timer tick, before a poll watches it: a connection refused at once is
+  -- found then and the socket closed, whereas a poll would see the error (POLLERR) first, and luv writes
+  -- "EBADF: bad file descriptor" to stderr for it. fd -> gen probed.
   local probed, probes = {}, {}
   local timer = uv.new_timer()
   local attached = true
