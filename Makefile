@@ -13,8 +13,10 @@
 #   make facts           refresh api/openapi.json, the facts-only copy of the upstream OpenAPI spec (SPEC=...)
 #   make score-facts     refresh api/score-v1b1.json, the facts-only copy of the Score schema (SCORE=...)
 #   make facts-check     check api/ against upstream (SPEC=... SCORE=...): same facts, no upstream prose
-#   make asan            the whole suite against the core built with AddressSanitizer and UBSan (lua5.4)
-#   make valgrind        the whole suite under valgrind: no memory errors, no leaks from the core
+#   make asan            the whole suite under lua5.4 against the core built with ASan, UBSan and leak detection
+#                        (child interpreters that load the core too; see the sanitizer section below)
+#   make valgrind        every spec file under lua5.4 in memcheck, in parallel: no memory errors, no definite or
+#                        indirect leaks (tools/valgrind-specs says what it covers)
 #   make soak            100 000 requests on one client; resident memory must grow by less than 2 MB
 #   make bench           this SDK against libcurl and its peers, side by side (bench/run; results in bench/results)
 #   make oom             the out-of-memory harness over every allocation of its scenarios (short form in test)
@@ -102,6 +104,13 @@ lint: deps
 	  build/lua5.4/humanitec/jsonc.so
 
 # The sanitizer build: gcc's ASan and UBSan runtimes are preloaded into lua5.4, which is not built with them.
+# make asan runs every spec file (the same suite as make test, lua5.4 only) in one busted process that loads
+# build/asan; any ASan or UBSan report aborts it, and a leak at its exit fails it. The child interpreters the
+# specs start to load the core (helpers.run_lua, the teardown hosts, the sleep and token children) run build/asan
+# with the same runtimes, so their exits are checked too. Not under the sanitizers, because they are not ours or
+# load no core of the run: the loopback servers, the simulator and the CLI run as separate lua5.4 processes on
+# build/lua5.4; Neovim, node (Prism), curl and the shells. spec/support/sanitizer.lua keeps the runtimes out of
+# those. No suppressions: the whole suite had no report in third-party code (Lua, libcurl, cjson, luv).
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_PRELOAD = $(shell gcc -print-file-name=libasan.so):$(shell gcc -print-file-name=libubsan.so)
 SAN_ENV = SPEC_PRELOAD="$(SAN_PRELOAD)" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
@@ -119,11 +128,14 @@ build/asan/humanitec/jsonc.so: $(JSONC_SOURCES) csrc/jdecode.h csrc/compat.h
 	gcc $(SAN_FLAGS) $(WARNINGS) $(MODULE_FLAGS) $(shell pkg-config --cflags lua5.4) -o $@ $(JSONC_SOURCES)
 
 asan: deps build/asan/humanitec/core.so build/asan/humanitec/jsonc.so
+	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so build/lua5.4/humanitec/jsonc.so
 	$(SAN_ENV) SPEC_BUILD=./build/asan tools/run-specs lua5.4
 
 asan-short: build/asan/humanitec/core.so build/asan/humanitec/jsonc.so
 	$(SAN_ENV) SPEC_BUILD=./build/asan SPEC_FILES="$(SAN_SHORT)" tools/run-specs lua5.4
 
+# tools/valgrind-specs: every spec file in its own memcheck'd lua5.4 busted process, VALGRIND_JOBS (the number of
+# cores) at a time; tools/valgrind.supp holds the third-party suppressions with their reasons.
 valgrind: deps
 	@tools/deps long
 	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so build/lua5.4/humanitec/jsonc.so

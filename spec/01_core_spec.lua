@@ -30,7 +30,7 @@ describe("humanitec.core", function()
     -- Before, infinity was cast to time_t (undefined behaviour) and the sleep ended at once.
     it("sleeps on for math.huge instead of returning at once", function()
       local out, status = helpers.capture("timeout 1 env LUA_CPATH=" .. helpers.shell_quote(helpers.CPATH .. ";;")
-        .. " " .. helpers.LUA .. " -e 'require(\"humanitec.core\").sleep(math.huge)'")
+        .. " " .. helpers.LUA_RUN .. " -e 'require(\"humanitec.core\").sleep(math.huge)'")
       assert.equals(124, status, out) -- timeout's status: still asleep when it was stopped
     end)
 

@@ -57,7 +57,7 @@ describe("the token", function()
     ]]):format(server.url)
     local pipe = assert(io.popen(("echo $$; exec env HUMANITEC_TOKEN=%s LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' "
       .. "LUA_CPATH=%s %s -e %s"):format(helpers.shell_quote(TOKEN), helpers.shell_quote(helpers.CPATH .. ";;"),
-      helpers.LUA, helpers.shell_quote(code))))
+      helpers.LUA_RUN, helpers.shell_quote(code))))
     local pid = pipe:read("*l")
     assert.equals("started", pipe:read("*l"))
     local f = assert(io.open("/proc/" .. pid .. "/cmdline", "rb"))

@@ -157,7 +157,7 @@ describe("tear-down", function()
         return
       end
       local command = ("env LUA_CPATH=%s %s spec/support/teardown_host.lua"):format(
-        helpers.shell_quote(helpers.CPATH .. ";;"), helpers.LUA)
+        helpers.shell_quote(helpers.CPATH .. ";;"), helpers.LUA_RUN)
       for _, order in ipairs(ORDERS) do
         for _, again in ipairs { false, true } do
           local out, status, expected = run_host(command, order, again)

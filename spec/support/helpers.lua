@@ -38,6 +38,24 @@ end
 --- The interpreter running the specs, as a command ("lua5.4", "luajit", ...), and where its build of the core is.
 M.LUA = jit and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
 M.CPATH = "./build/" .. M.LUA .. "/?.so"
+--- The command that starts such an interpreter for a child process that loads the core. Under make asan (the
+--- sanitizer runtimes preloaded into the spec run; spec/support/sanitizer.lua takes them out of every other
+--- command) the child runs the sanitizer build with the same runtimes and options, so a crash, a memory error
+--- or a leak in the core at its exit changes its exit status and shows in its output.
+M.LUA_RUN = M.LUA
+do
+  local preload = os.getenv("LD_PRELOAD")
+  if preload and preload:find("libasan", 1, true) then
+    M.CPATH = "./build/asan/?.so"
+    local words = { "env" }
+    for _, name in ipairs { "LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS" } do
+      local value = os.getenv(name)
+      if value then words[#words + 1] = shell_quote(name .. "=" .. value) end
+    end
+    words[#words + 1] = M.LUA
+    M.LUA_RUN = table.concat(words, " ")
+  end
+end
 
 --- Runs a Lua snippet in a new process of the same interpreter, with `env` (a table) added to its environment,
 --- and returns its standard output and whether it exited 0.
@@ -48,7 +66,7 @@ function M.run_lua(code, env)
   end
   words[#words + 1] = "LUA_PATH=" .. shell_quote("./lua/?.lua;./lua/?/init.lua;./spec/?.lua;;")
   words[#words + 1] = "LUA_CPATH=" .. shell_quote(M.CPATH .. ";;")
-  words[#words + 1] = M.LUA
+  words[#words + 1] = M.LUA_RUN
   words[#words + 1] = "-e"
   words[#words + 1] = shell_quote(code)
   local out, status = M.capture(table.concat(words, " "))
