@@ -135,6 +135,112 @@ describe("tear-down", function()
       assert.matches("trace hook failed", said)
       client:close()
     end)
+
+    it("during a blocking call, on_trace runs in the caller's stack: its raise comes out of that call", function()
+      local client = new_client { on_trace = function() error("trace hook failed", 0) end }
+      local ok, err = pcall(client.get, client, "/echo")
+      assert.is_false(ok)
+      assert.equals("trace hook failed", err)
+      client:close()
+    end)
+
+    it("on_error gets the value raised itself; when on_error raises, both go to stderr", function()
+      local uv = require "luv"
+      local client = new_client()
+      local thrown, got = setmetatable({}, { __tostring = function() return "the thrown object" end }), {}
+      local raise_in_handler = false
+      local attached = require("humanitec.loop").luv(client, uv, { on_error = function(e)
+        got[#got + 1] = e
+        if raise_in_handler then error("handler failed", 0) end
+      end })
+      client:start("GET", "/echo", function() error(thrown) end)
+      assert.is_true(client:run(10))
+      assert.equals(1, #got)
+      assert.is_true(rawequal(thrown, got[1]))
+      raise_in_handler = true
+      client:start("GET", "/echo", function() error(thrown) end)
+      local said = quiet_stderr(function() assert.is_true(client:run(10)) end)
+      assert.equals("humanitec: error in on_error: handler failed\n"
+        .. "humanitec: error in a callback: the thrown object\n", said)
+      attached.close()
+      client:close()
+    end)
+  end)
+
+  describe("the coroutine await suspended", function()
+    it("raising after it resumed is reported to on_error, and the loop goes on", function()
+      local uv = require "luv"
+      local client = new_client()
+      local got, later = {}, false
+      local attached = require("humanitec.loop").luv(client, uv, { on_error = function(e) got[#got + 1] = e end })
+      coroutine.wrap(function()
+        client:await("GET", "/echo")
+        error("raised in the awaiting coroutine", 0)
+      end)()
+      client:start("GET", "/slow", { query = { ms = 50 } }, function() later = true end)
+      local deadline = now() + 10
+      while not (later and #got > 0) and now() < deadline do uv.run("once") end
+      assert.same({ "raised in the awaiting coroutine" }, got)
+      assert.is_true(later)
+      attached.close()
+      client:close()
+    end)
+  end)
+
+  describe("requests from inside a callback", function()
+    -- Under client:run() and under the luv adapter: a callback starts a request, makes a blocking call and
+    -- runs a batch; each works and the loop that called back goes on afterwards.
+    for _, driver in ipairs { "run", "luv" } do
+      it(("start, a blocking call and batch all work (%s)"):format(driver), function()
+        local uv = driver == "luv" and require "luv"
+        local client = new_client()
+        local attached = uv and require("humanitec.loop").luv(client, uv)
+        local log = {}
+        client:start("GET", "/echo", function(_, err)
+          log[#log + 1] = "first " .. (err and err.kind or "ok")
+          local data, get_err = client:get("/echo", { query = { blocking = 1 } })
+          log[#log + 1] = "get " .. (get_err and get_err.kind or data.query)
+          local results = client:batch { { "GET", "/echo" }, { "GET", "/slow", { query = { ms = 10 } } } }
+          log[#log + 1] = "batch " .. (results[1].err and "err" or "ok") .. " " .. (results[2].err and "err" or "ok")
+          client:start("GET", "/echo", function(_, e) log[#log + 1] = "nested " .. (e and e.kind or "ok") end)
+        end)
+        client:start("GET", "/slow", { query = { ms = 50 } }, function(_, err)
+          log[#log + 1] = "slow " .. (err and err.kind or "ok")
+        end)
+        if uv then
+          local deadline = now() + 10
+          while #log < 5 and now() < deadline do uv.run("once") end
+          attached.close()
+        else
+          assert.is_true(client:run(10))
+        end
+        table.sort(log)
+        assert.same({ "batch ok ok", "first ok", "get blocking=1", "nested ok", "slow ok" }, log)
+        client:close()
+      end)
+    end
+
+    it("an await in progress returns nil and an aborted error when another callback closes the client", function()
+      local uv = require "luv"
+      local client = new_client()
+      require("humanitec.loop").luv(client, uv)
+      local awaited
+      coroutine.wrap(function()
+        local data, err = client:await("GET", "/slow", { query = { ms = 3000 } })
+        awaited = { data = data, kind = err and err.kind }
+      end)()
+      client:start("GET", "/echo", function() client:close() end)
+      local started, deadline = now(), now() + 10
+      while not awaited and now() < deadline do uv.run("once") end
+      uv.run("nowait")
+      assert.is_true(now() - started < 2.5, "the await waited for the call close() should have aborted")
+      assert.same({ kind = "aborted" }, awaited)
+      assert.is_true(client:run(1)) -- nothing left: returns at once
+      assert.has_error(function() client:start("GET", "/echo", function() end) end)
+      assert.has_error(function() client:get("/echo") end)
+      assert.has_error(function() client:await("GET", "/echo") end)
+      assert.has_error(function() client:batch { { "GET", "/echo" } } end)
+    end)
   end)
 
   describe("event-loop adapters, in a child process", function()
