@@ -21,13 +21,23 @@ local M = {}
 
 -- A private instance: settings here never touch the host's `require "cjson"`.
 local codec = cjson.new()
-codec.decode_invalid_numbers(false) -- strict JSON: no NaN, Infinity or hex numbers
-codec.encode_sparse_array(false) -- raise on excessively sparse arrays rather than guessing
+-- Neovim 0.10 and later expose none of lua-cjson's settings on vim.json (their defaults are these two) and no
+-- vim.json.null (vim.NIL is the same value); 0.7 to 0.9 expose them all.
+if codec.decode_invalid_numbers then codec.decode_invalid_numbers(false) end -- strict: no NaN, Infinity, hex
+if codec.encode_sparse_array then codec.encode_sparse_array(false) end -- raise on excessively sparse arrays
 -- An unmarked empty table is an object: lua-cjson 2.1 knows no other way; vim.json's default is the other way.
-if codec.encode_empty_table_as_object then codec.encode_empty_table_as_object(true) end
+-- Where that cannot be set (vim.json from Neovim 0.10), encoding swaps each unmarked empty table for
+-- vim.empty_dict(), which vim.json writes as {}.
+local empty_object
+if codec.encode_empty_table_as_object then
+  codec.encode_empty_table_as_object(true)
+elseif in_nvim then
+  empty_object = vim.empty_dict
+end
 
 --- The value JSON `null` decodes to, and the value to encode as `null`.
 M.null = cjson.null
+if M.null == nil and in_nvim then M.null = vim.NIL end
 
 --- Metatable that marks a table as a JSON array.
 M.array_mt = { __name = "humanitec.json.array" }
@@ -71,14 +81,17 @@ local EMPTY_PATTERN = "%[" .. EMPTY_ENCODED:gsub("%p", "%%%0") .. "%]"
 -- numbers, invalid UTF-8 and a byte-order mark).
 local decode_marked = jsonc.decoder(M.array_mt, M.null)
 
--- Returns `v` with every marked empty array replaced by { EMPTY }, copying only the tables on the way to one;
--- `found` tells whether any was met (when none is, `v` itself is returned and encoded as it is).
+-- Returns `v` with every marked empty array replaced by { EMPTY } (and, where the codec needs it, every
+-- unmarked empty table by vim.empty_dict()), copying only the tables on the way to one; `found` tells whether
+-- any was met (when none is, `v` itself is returned and encoded as it is).
 local function mark_empties(v, seen)
   if type(v) ~= "table" then
     return v, false
   end
-  if getmetatable(v) == M.array_mt and next(v) == nil then
-    return { EMPTY }, true
+  if next(v) == nil then
+    local mt = getmetatable(v)
+    if mt == M.array_mt then return { EMPTY }, true end
+    if empty_object and mt == nil then return empty_object(), true end
   end
   if seen[v] then
     error("cannot encode a table that contains itself", 0)
