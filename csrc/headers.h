@@ -7,6 +7,9 @@
 
 #include "buffer.h"
 
+/* The cap on one response's packed header block (the transfer's, and the fuzz harnesses'). */
+#define HUM_HEAD_LIMIT ((size_t)256 * 1024)
+
 /* Adds one raw header line as libcurl delivers it ("Name: value\r\n") to `out`, packed as
  * "name\0value\0" with the name lowercased and the value trimmed. A status line ("HTTP/...") empties `out`,
  * since it starts a new response (after a 1xx one, say). Lines without a colon are ignored.

@@ -10,11 +10,10 @@
 #include "compat.h"
 #include "headers.h"
 #include "jdecode.h"
+#include "result.h"
 
 #define HUM_BODY_MT "humanitec.core.body"
-#define HUM_HEAD_MT "humanitec.core.head"
 
-#define HUM_HEAD_LIMIT ((size_t)256 * 1024) /* all response headers together */
 #define HUM_TRACE_LIMIT ((size_t)1024 * 1024)
 
 void hum_wipe(char *s) {
@@ -410,74 +409,9 @@ static int push_failure(lua_State *L, CURLcode rc, const hum_transfer *t) {
   return 3;
 }
 
-/* One field of the packed header block (name NUL value NUL ...) at *pos, which it moves past the field; 0
- * at the end. */
-typedef struct {
-  const char *name, *value;
-  size_t name_len, value_len;
-} header_field;
-
-static int next_header(const hum_buffer *head, size_t *pos, header_field *f) {
-  if (*pos >= head->len) return 0;
-  f->name = head->data + *pos;
-  f->name_len = strlen(f->name);
-  f->value = f->name + f->name_len + 1;
-  f->value_len = strlen(f->value);
-  *pos += f->name_len + f->value_len + 2;
-  return 1;
-}
-
-/* Pushes the packed header block as a table: name -> value, or name -> { values... } when repeated. */
-static void push_headers(lua_State *L, const hum_buffer *head) {
-  /* Sized for every field at once (a repeated name needs less): no rehash while it fills. */
-  int fields = 0;
-  size_t pos = 0;
-  header_field f;
-  while (next_header(head, &pos, &f)) fields++;
-  lua_createtable(L, 0, fields);
-  pos = 0;
-  while (next_header(head, &pos, &f)) {
-    const char *name = f.name, *value = f.value;
-    size_t name_len = f.name_len, value_len = f.value_len;
-    lua_pushlstring(L, name, name_len);
-    lua_pushvalue(L, -1);
-    lua_rawget(L, -3);
-    int existing = lua_type(L, -1);
-    if (existing == LUA_TNIL) {
-      lua_pop(L, 1);
-      lua_pushlstring(L, value, value_len);
-      lua_rawset(L, -3);
-    } else if (existing == LUA_TSTRING) {
-      lua_createtable(L, 2, 0);
-      lua_insert(L, -2);
-      lua_rawseti(L, -2, 1);
-      lua_pushlstring(L, value, value_len);
-      lua_rawseti(L, -2, 2);
-      lua_rawset(L, -3);
-    } else {
-      int n = (int)hum_rawlen(L, -1);
-      lua_pushlstring(L, value, value_len);
-      lua_rawseti(L, -2, n + 1);
-      lua_pop(L, 2);
-    }
-  }
-}
-
 static void push_trace(lua_State *L, const hum_transfer *t) {
   lua_pushlstring(L, t->trace.data ? t->trace.data : "", t->trace.len);
 }
-
-/* What a response's headers and timings are made from, kept until someone reads them (the lazy_head
- * option): one userdata holding the packed header block, the timing numbers and, when tracing, the trace,
- * copied in when it is made. headers() and timings() build the tables the eager path pushes. */
-typedef struct hum_head {
-  lua_Number total, connect, tls, first_byte;
-  const char *http_version; /* a literal */
-  size_t head_len;
-  size_t trace_len;
-  int has_trace;
-  char data[]; /* the header block, then the trace */
-} hum_head;
 
 static lua_Number time_of(CURL *e, CURLINFO what) {
   curl_off_t us = 0;
@@ -491,26 +425,17 @@ static const char *http_version_of(CURL *e) {
   return version == CURL_HTTP_VERSION_2_0 ? "2" : version == CURL_HTTP_VERSION_1_0 ? "1.0" : "1.1";
 }
 
-static void push_timings(lua_State *L, lua_Number total, lua_Number connect, lua_Number tls,
-                         lua_Number first_byte, const char *http_version) {
-  lua_createtable(L, 0, 6);
-  lua_pushnumber(L, total);
-  lua_setfield(L, -2, "total");
-  lua_pushnumber(L, connect);
-  lua_setfield(L, -2, "connect");
-  lua_pushnumber(L, tls);
-  lua_setfield(L, -2, "tls");
-  lua_pushnumber(L, first_byte);
-  lua_setfield(L, -2, "first_byte");
-  lua_pushstring(L, http_version);
-  lua_setfield(L, -2, "http_version");
+static hum_timings timings_of(const hum_transfer *t) {
+  CURL *e = t->easy;
+  hum_timings tm = {time_of(e, CURLINFO_TOTAL_TIME_T), time_of(e, CURLINFO_CONNECT_TIME_T),
+                    time_of(e, CURLINFO_APPCONNECT_TIME_T), time_of(e, CURLINFO_STARTTRANSFER_TIME_T),
+                    http_version_of(e)};
+  return tm;
 }
 
 static void push_info(lua_State *L, const hum_transfer *t) {
-  CURL *e = t->easy;
-  push_timings(L, time_of(e, CURLINFO_TOTAL_TIME_T), time_of(e, CURLINFO_CONNECT_TIME_T),
-               time_of(e, CURLINFO_APPCONNECT_TIME_T), time_of(e, CURLINFO_STARTTRANSFER_TIME_T),
-               http_version_of(e));
+  hum_timings tm = timings_of(t);
+  hum_result_push_timings(L, &tm);
   if (t->settings->trace) {
     push_trace(L, t);
     lua_setfield(L, -2, "trace");
@@ -519,42 +444,9 @@ static void push_info(lua_State *L, const hum_transfer *t) {
 
 /* Pushes the head userdata of a finished transfer: the header block and trace copied in, one allocation. */
 static void push_head(lua_State *L, const hum_transfer *t) {
-  size_t trace_len = t->settings->trace ? t->trace.len : 0;
-  hum_head *h = lua_newuserdata(L, sizeof *h + t->head.len + trace_len);
-  CURL *e = t->easy;
-  h->total = time_of(e, CURLINFO_TOTAL_TIME_T);
-  h->connect = time_of(e, CURLINFO_CONNECT_TIME_T);
-  h->tls = time_of(e, CURLINFO_APPCONNECT_TIME_T);
-  h->first_byte = time_of(e, CURLINFO_STARTTRANSFER_TIME_T);
-  h->http_version = http_version_of(e);
-  h->head_len = t->head.len;
-  h->trace_len = trace_len;
-  h->has_trace = t->settings->trace;
-  if (t->head.len) memcpy(h->data, t->head.data, t->head.len);
-  if (trace_len) memcpy(h->data + t->head.len, t->trace.data, trace_len);
-  luaL_getmetatable(L, HUM_HEAD_MT);
-  lua_setmetatable(L, -2);
-}
-
-/* Whether the response's first Content-Type names JSON: application/json or a type ending in +json, with
- * any parameters; the same test as the client's for bodies that reach it as text. */
-static int is_json_response(const hum_buffer *head) {
-  size_t pos = 0;
-  header_field f;
-  while (next_header(head, &pos, &f)) {
-    if (f.name_len != 12 || memcmp(f.name, "content-type", 12) != 0) continue;
-    const char *value = f.value;
-    while (*value == ' ' || *value == '\t') value++;
-    size_t n = 0;
-    while (value[n] && value[n] != ';' && value[n] != ' ' && value[n] != '\t') n++;
-    char media[64];
-    if (n == 0 || n >= sizeof media) return 0;
-    for (size_t i = 0; i < n; i++)
-      media[i] = (value[i] >= 'A' && value[i] <= 'Z') ? (char)(value[i] + 32) : value[i];
-    media[n] = '\0';
-    return strcmp(media, "application/json") == 0 || (n >= 5 && memcmp(media + n - 5, "+json", 5) == 0);
-  }
-  return 0;
+  hum_timings tm = timings_of(t);
+  const char *trace = t->settings->trace ? (t->trace.data ? t->trace.data : "") : NULL;
+  hum_result_push_head(L, &t->head, &tm, trace, t->trace.len);
 }
 
 /* Pushes a finished transfer's results: status, headers, body, info; or nil, message, kind and, when
@@ -563,15 +455,12 @@ static int is_json_response(const hum_buffer *head) {
  * owner keeps `t` alive meanwhile, and changes it (hum_transfer_hand_over) only after this returned. */
 int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc, const hum_json_args *json) {
   t->body_out = NULL;
-  /* libcurl reports success for an answer cut inside its header block, and picks one of two Content-Length
-   * values that disagree: neither is an answer to act on. */
-  const char *framing = !t->head_state.ended     ? "the response ended inside its header block"
-                        : t->head_state.conflict ? "the response gave Content-Length values that disagree"
-                                                 : NULL;
+  const char *kind;
+  const char *framing = hum_result_framing(&t->head_state, &kind);
   if (rc == CURLE_OK && framing != NULL) {
     lua_pushnil(L);
     lua_pushstring(L, framing);
-    lua_pushstring(L, t->head_state.ended ? "protocol" : "partial");
+    lua_pushstring(L, kind);
     if (!t->settings->trace) return 3;
     push_trace(L, t);
     return 4;
@@ -592,8 +481,8 @@ int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc, const hum_json
   if (lazy)
     push_head(L, t); /* in the info's place too, below */
   else
-    push_headers(L, &t->head);
-  if (json == NULL || t->body.len == 0 || !is_json_response(&t->head)) {
+    hum_result_push_headers(L, &t->head);
+  if (json == NULL || t->body.len == 0 || !hum_result_is_json(&t->head)) {
     lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.len);
     if (lazy)
       lua_pushvalue(L, -2);
@@ -654,89 +543,8 @@ static const luaL_Reg body_meta[] = {
     {NULL, NULL},
 };
 
-static hum_head *check_head(lua_State *L) { return luaL_checkudata(L, 1, HUM_HEAD_MT); }
-
-static hum_buffer head_block(const hum_head *h) {
-  hum_buffer b = {(char *)h->data, h->head_len, h->head_len, h->head_len};
-  return b;
-}
-
-/* head:headers() -> the table the eager path makes. */
-static int head_headers(lua_State *L) {
-  hum_buffer b = head_block(check_head(L));
-  push_headers(L, &b);
-  return 1;
-}
-
-/* head:header(name) -> the first value of a header, names compared without case; or nil. */
-static int head_header(lua_State *L) {
-  hum_head *h = check_head(L);
-  size_t len;
-  const char *name = luaL_checklstring(L, 2, &len);
-  hum_buffer b = head_block(h);
-  size_t pos = 0;
-  header_field f;
-  while (next_header(&b, &pos, &f)) {
-    if (f.name_len != len) continue;
-    size_t i = 0;
-    while (i < len) {
-      char c = name[i];
-      if (c >= 'A' && c <= 'Z') c = (char)(c + 32);
-      if (c != f.name[i]) break;
-      i++;
-    }
-    if (i == len) {
-      lua_pushlstring(L, f.value, f.value_len);
-      return 1;
-    }
-  }
-  lua_pushnil(L);
-  return 1;
-}
-
-/* head:timings() -> { total, connect, tls, first_byte, http_version [, trace] }, as the eager info. */
-static int head_timings(lua_State *L) {
-  hum_head *h = check_head(L);
-  push_timings(L, h->total, h->connect, h->tls, h->first_byte, h->http_version);
-  if (h->has_trace) {
-    lua_pushlstring(L, h->data + h->head_len, h->trace_len);
-    lua_setfield(L, -2, "trace");
-  }
-  return 1;
-}
-
-/* head.trace is the trace (or nil), as info.trace is on the eager path; any other key is a method. */
-static int head_index(lua_State *L) {
-  hum_head *h = check_head(L);
-  if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "trace") == 0) {
-    if (h->has_trace)
-      lua_pushlstring(L, h->data + h->head_len, h->trace_len);
-    else
-      lua_pushnil(L);
-    return 1;
-  }
-  lua_settop(L, 2);
-  lua_rawget(L, lua_upvalueindex(1));
-  return 1;
-}
-
-static const luaL_Reg head_methods[] = {
-    {"headers", head_headers},
-    {"header", head_header},
-    {"timings", head_timings},
-    {NULL, NULL},
-};
-
 void hum_transfer_register(lua_State *L) {
-  luaL_newmetatable(L, HUM_HEAD_MT);
-  lua_pushliteral(L, "humanitec.core.head");
-  lua_setfield(L, -2, "__name");
-  lua_newtable(L);
-  hum_setfuncs(L, head_methods);
-  lua_pushcclosure(L, head_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-
+  hum_result_register(L);
   luaL_newmetatable(L, HUM_BODY_MT);
   hum_setfuncs(L, body_meta);
   lua_pushliteral(L, "humanitec.core.body");

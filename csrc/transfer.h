@@ -1,6 +1,7 @@
 /* One HTTP request on a libcurl easy handle: the settings every request applies, the callbacks that copy
  * response bytes into buffers, readying a handle for a request, and pushing a finished request's results to
- * Lua. Used by session.c (the blocking request) and multi.c (many at once); knows neither. */
+ * Lua (the header block's values are made by result.c, which knows no libcurl). Used by session.c (the
+ * blocking request) and multi.c (many at once); knows neither. */
 #ifndef HUM_TRANSFER_H
 #define HUM_TRANSFER_H
 
@@ -88,10 +89,10 @@ void hum_transfer_free(hum_transfer *t);
  * libcurl copies the body; otherwise the Lua string must stay alive until the transfer is done. */
 int hum_transfer_prepare(lua_State *L, hum_transfer *t, const hum_request_args *a, int copy_body);
 /* Pushes a finished transfer's results (status, headers, body, info; or nil, message, kind [, trace]) and
- * returns how many. With lazy_head, headers and info are one "humanitec.core.head" userdata (in both places):
- * head:headers(), head:header(name), head:timings() and head.trace. With `json` (or NULL) and a JSON response, the body is a hum_body userdata, still empty,
- * and the decoded value follows the info (or nil and the decoder's message): 5 or 6 values. Changes nothing
- * in `t` but body_out: a memory error half-way leaves the response as it was. */
+ * returns how many. With lazy_head, headers and info are one "humanitec.core.head" userdata (in both places;
+ * see result.h). With `json` (or NULL) and a JSON response, the body is a hum_body userdata, still empty, and
+ * the decoded value follows the info (or nil and the decoder's message): 5 or 6 values. Changes nothing in
+ * `t` but body_out: a memory error half-way leaves the response as it was. */
 int hum_transfer_push(lua_State *L, hum_transfer *t, CURLcode rc, const hum_json_args *json);
 /* After every value of a push is a Lua value: moves the body buffer into the body userdata, if one was made.
  * Allocates nothing. */
