@@ -95,15 +95,18 @@ void hum_result_push_timings(lua_State *L, const hum_timings *tm) {
   lua_setfield(L, -2, "http_version");
 }
 
+/* White space as Lua's %s reads it (the client's test splits the media type off with it). */
+static int is_lua_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
 int hum_result_is_json(const hum_buffer *head) {
   size_t pos = 0;
   header_field f;
   while (next_header(head, &pos, &f)) {
     if (f.name_len != 12 || memcmp(f.name, "content-type", 12) != 0) continue;
     const char *value = f.value;
-    while (*value == ' ' || *value == '\t') value++;
+    while (is_lua_space(*value)) value++;
     size_t n = 0;
-    while (value[n] && value[n] != ';' && value[n] != ' ' && value[n] != '\t') n++;
+    while (value[n] && value[n] != ';' && !is_lua_space(value[n])) n++;
     char media[64];
     if (n == 0 || n >= sizeof media) return 0;
     for (size_t i = 0; i < n; i++)

@@ -33,6 +33,8 @@
 --   /two-lengths            200 with two Content-Length lines that disagree (5 and the true 11)
 --   /trailers               ?wipe=1: a chunked JSON body whose trailers say Content-Type: text/plain (and,
 --                           with wipe=1, hold a line starting "HTTP/")
+--   /odd-type               200, a text body whose Content-Type is "text/plain" VT "+json" (white space to Lua's
+--                           %s, which ends the media type there, so not JSON)
 -- Control (not counted):
 --   /counts                 every counter as a JSON object
 --   /ports                  the raw listeners below, { reset_before_headers = port, reset_mid_body = port }
@@ -306,6 +308,10 @@ faults["trailers"] = function(sock, req)
   if req.params.wipe == "1" then trailers = "HTTP/1.1 500 Oops\r\n" .. trailers end
   send(sock, head(200, { JSON, "Transfer-Encoding: chunked", "Trailer: Content-Type, X-Trailer" })
     .. "b\r\n" .. '{"ok":true}' .. "\r\n0\r\n" .. trailers .. "\r\n")
+end
+
+faults["odd-type"] = function(sock)
+  respond(sock, 200, { "Content-Type: text/plain\v+json" }, "plain, not JSON")
 end
 
 faults["ok"] = function(sock, req)
