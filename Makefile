@@ -159,7 +159,7 @@ oom: deps build/oom/oom_host
 oom-short: build/oom/oom_host
 	tools/oom 3
 
-FUZZERS = headers trace buffer jdecode
+FUZZERS = headers trace buffer jdecode result
 FUZZ_SECONDS ?= 60
 build/fuzz/fuzz_%: csrc/fuzz/fuzz_%.c csrc/buffer.c csrc/headers.c csrc/buffer.h csrc/headers.h
 	@mkdir -p $(dir $@)
@@ -171,6 +171,13 @@ build/fuzz/fuzz_jdecode: csrc/fuzz/fuzz_jdecode.c $(JSONC_SOURCES) csrc/jdecode.
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags lua5.4) -o $@ $< \
 	  $(JSONC_SOURCES) $(shell pkg-config --libs lua5.4)
+
+# The result harness builds the headers table and the head userdata in an embedded Lua 5.4, with no libcurl.
+build/fuzz/fuzz_result: csrc/fuzz/fuzz_result.c csrc/result.c csrc/headers.c csrc/buffer.c csrc/result.h \
+  csrc/headers.h csrc/buffer.h csrc/compat.h
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags lua5.4) -o $@ $< \
+	  csrc/result.c csrc/headers.c csrc/buffer.c $(shell pkg-config --libs lua5.4)
 
 # Each harness over its corpus only: the regression inputs (earlier findings among them) must stay clean.
 fuzz-replay: $(addprefix build/fuzz/fuzz_,$(FUZZERS))
