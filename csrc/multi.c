@@ -340,11 +340,13 @@ void hum_multi_push_watched(lua_State *L, const hum_multi *m) {
   }
 }
 
-int hum_multi_push_completed(lua_State *L, hum_multi *m, const hum_json_args *json) {
+int hum_multi_push_completed(lua_State *L, hum_multi *m, const hum_json_args *json, size_t budget) {
   lua_newtable(L);
   int list = lua_gettop(L);
   int count = 0;
-  for (item *it = m->done_head; it; it = it->next) {
+  size_t bytes = 0;
+  for (item *it = m->done_head; it && (budget == 0 || count == 0 || bytes < budget); it = it->next) {
+    bytes += it->t.body.len;
     lua_createtable(L, 7, 1);
     int entry = lua_gettop(L);
     lua_pushinteger(L, it->id);
@@ -356,6 +358,12 @@ int hum_multi_push_completed(lua_State *L, hum_multi *m, const hum_json_args *js
     lua_rawseti(L, list, ++count);
   }
   return count;
+}
+
+size_t hum_multi_completed_count(const hum_multi *m) {
+  size_t n = 0;
+  for (const item *it = m->done_head; it; it = it->next) n++;
+  return n;
 }
 
 void hum_multi_drop_completed(hum_multi *m, int count) {

@@ -35,10 +35,14 @@ int hum_multi_cancel(hum_multi *m, lua_Integer id);
  * nothing. */
 void hum_multi_push_watched(lua_State *L, const hum_multi *m);
 /* Pushes the list of finished transfers' results, in the order they finished, and returns how many it
- * holds; `json` as for hum_transfer_push. Changes nothing but each transfer's body_out: the caller then calls
- * hum_multi_drop_completed with that count, once every Lua value is made, so a memory error while pushing
- * loses no result and leaks no transfer. */
-int hum_multi_push_completed(lua_State *L, hum_multi *m, const hum_json_args *json);
+ * holds; `json` as for hum_transfer_push. With a `budget` (bytes; 0 for none) it stops once the bodies pushed
+ * reach it, after one at least: decoding is the costly part, and an event loop's host would wait for all of
+ * it. Changes nothing but each transfer's body_out: the caller then calls hum_multi_drop_completed with that
+ * count, once every Lua value is made, so a memory error while pushing loses no result and leaks no
+ * transfer. */
+int hum_multi_push_completed(lua_State *L, hum_multi *m, const hum_json_args *json, size_t budget);
+/* Finished transfers not handed over yet. */
+size_t hum_multi_completed_count(const hum_multi *m);
 void hum_multi_drop_completed(hum_multi *m, int count);
 
 #endif

@@ -463,18 +463,23 @@ static int completed_work(lua_State *L) {
     lua_newtable(L);
     return 1;
   }
+  size_t budget = (size_t)lua_tointeger(L, 2);
   hum_json_args json;
   const hum_json_args *args = push_json_args(L, s, &json);
-  int count = hum_multi_push_completed(L, s->multi, args);
+  int count = hum_multi_push_completed(L, s->multi, args, budget);
+  lua_pushboolean(L, hum_multi_completed_count(s->multi) > (size_t)count);
   hum_multi_drop_completed(s->multi, count); /* only once every result is a Lua value */
-  return 1;
+  return 2;
 }
 
-/* session:completed() -> { { id, status, headers, body, info [, data | nil, message] },
- *                          { id, nil, message, kind [, trace] }, ... }
- * Hands over every finished transfer, in the order they finished. */
+/* session:completed([budget]) -> { { id, status, headers, body, info [, data | nil, message] },
+ *                                  { id, nil, message, kind [, trace] }, ... }, more
+ * Hands over the finished transfers, in the order they finished: every one, or with a budget (bytes of body)
+ * those up to the one whose body reaches it; `more` tells whether some are left for the next call. */
 static int session_completed(lua_State *L) {
-  lua_settop(L, 1);
+  lua_Integer budget = luaL_optinteger(L, 2, 0);
+  luaL_argcheck(L, budget >= 0, 2, "a non-negative number of bytes expected");
+  lua_settop(L, 2);
   hum_session *s = check_open(L);
   return call_busy(L, s, completed_work);
 }

@@ -79,6 +79,38 @@ describe("humanitec.core with the json option", function()
     assert.equals('{"list":[[],{}]}', tostring(r[4]))
   end)
 
+  -- An event loop's dispatch asks for a budget, so that bodies finishing together are not all decoded while
+  -- the host's loop waits (humanitec.async).
+  it("hands finished transfers over a budget of body bytes at a time when asked, one at least", function()
+    local function finish(n, size)
+      local ids = {}
+      for i = 1, n do ids[i] = assert(session:start("GET", server.url .. "/bytes?n=" .. size, {}, nil, 10)) end
+      for _ = 1, 400 do
+        if session:wait(0.05) == 0 then break end
+      end
+      assert.equals(n, session:pending())
+      return ids
+    end
+    local ids = finish(3, 300000)
+    local got = {}
+    for round = 1, 3 do
+      local list, more = session:completed(256 * 1024)
+      assert.equals(1, #list)
+      assert.equals(300000, #tostring(list[1][4]))
+      got[#got + 1] = list[1][1]
+      assert.equals(round < 3, more)
+    end
+    table.sort(ids)
+    table.sort(got)
+    assert.same(ids, got)
+    finish(3, 1000)
+    local list, more = session:completed(256 * 1024)
+    assert.equals(3, #list)
+    assert.is_false(more)
+    assert.has_error(function() session:completed(-1) end,
+      "bad argument #1 to 'completed' (a non-negative number of bytes expected)")
+  end)
+
   it("refuses a json option without an array mark", function()
     assert.has_error(function() core.session { json = {} } end, "bad option 'json' (array_mt: table expected)")
     assert.has_error(function() core.session { json = true } end, "bad option 'json' (table expected)")

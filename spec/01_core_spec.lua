@@ -483,7 +483,8 @@ describe("humanitec.core", function()
           end
           assert.equals(20, s:pending())
           local r = armed_call(s.completed, s)
-          local lists = { r[1] and r[2] or nil, s:completed() }
+          local rest = s:completed()
+          local lists = { r[1] and r[2] or nil, rest }
           for _, list in pairs(lists) do
             for _, entry in ipairs(list) do
               ids[entry[1]] = ids[entry[1]] + 1

@@ -72,10 +72,7 @@ local PRELUDE = [[
   end
 ]]
 
-local function script(body)
-  return PRELUDE .. "local ok, err = pcall(function()\n" .. body .. "\nend)\nr.error = not ok and tostring(err) or nil\n"
-    .. "finish()\n"
-end
+local function script(body) return nvim.script(PRELUDE, body) end
 
 -- The notification texts, one per line.
 local function note_text(result)

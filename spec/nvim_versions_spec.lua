@@ -47,10 +47,7 @@ local PRELUDE = [[
   end
 ]]
 
-local function script(body)
-  return PRELUDE .. "local ok, err = pcall(function()\n" .. body .. "\nend)\nr.error = not ok and tostring(err) or nil\n"
-    .. "finish()\n"
-end
+local function script(body) return nvim.script(PRELUDE, body) end
 
 describe("the Neovim plugin on later versions' API (shims on 0.7)", function()
   local root, plugin, sim

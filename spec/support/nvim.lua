@@ -59,6 +59,13 @@ function M.command(root, plugin, env)
   return table.concat(command(root, plugin, env), " ")
 end
 
+--- A script for M.run: `prelude` (Lua source that makes the table `r` and a function `finish()` writing it to
+--- RESULT), then `body` under pcall, its error kept as r.error, then finish().
+function M.script(prelude, body)
+  return prelude .. "local ok, err = pcall(function()\n" .. body .. "\nend)\n"
+    .. "r.error = not ok and tostring(err) or nil\nfinish()\n"
+end
+
 --- Runs `script` (Lua source) in headless Neovim with `plugin` on its runtimepath, isolated from the user's
 --- configuration, with LUA_PATH and LUA_CPATH naming Lua 5.4 modules and `env` added. The script gets
 --- RESULT (a file path) in its environment and writes JSON there; returns the decoded value (nil when the
