@@ -137,7 +137,7 @@ asan-short: build/asan/humanitec/core.so build/asan/humanitec/jsonc.so
 	$(SAN_ENV) SPEC_BUILD=./build/asan SPEC_FILES="$(SAN_SHORT)" tools/run-specs lua5.4
 
 # tools/valgrind-specs: every spec file in its own memcheck'd lua5.4 busted process, VALGRIND_JOBS (the number of
-# cores) at a time; tools/valgrind.supp holds the third-party suppressions with their reasons.
+# cores) at a time; tools/valgrind.supp is for third-party suppressions with their reasons (none needed so far).
 valgrind: deps
 	@tools/deps long
 	@$(MAKE) --no-print-directory LUA=lua5.4 build/lua5.4/humanitec/core.so build/lua5.4/humanitec/jsonc.so
